@@ -35,8 +35,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run --silent build
 
-step "installing nbexplain (editable) with its test extras"
-"$PY" -m pip install -q -e ".[test]"
+# The editable install is redone only when pyproject.toml changes (the stamp records it).
+if [ ! -f .venv/.nbexplain-stamp ] || [ pyproject.toml -nt .venv/.nbexplain-stamp ]; then
+  step "installing nbexplain (editable) with its test extras"
+  "$PY" -m pip install -q -e ".[test]"
+  touch .venv/.nbexplain-stamp
+fi
 
 if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
   step "installing Chromium for the browser tests"
