@@ -1,0 +1,133 @@
+/**
+ * What every view shares: the root element and its DOM hooks (`nbx-root`, `data-view`,
+ * `data-draws`), the title, the busy indicator and the error banner, and a listener registry
+ * so cleanup removes every `model.on` it added.
+ */
+import { h } from "./dom";
+import { isDarkTheme } from "./theme";
+import { getBool, getString, type Model } from "./traits";
+
+type Listener = () => void;
+
+/** The scaffold a view draws into. */
+export interface ViewBase {
+  model: Model;
+  /** The root element (`.nbx-root` plus the view's class). */
+  root: HTMLDivElement;
+  /** Where the view puts its own content (below title, busy and error). */
+  body: HTMLDivElement;
+  /** Listen to `change:<trait>` for each trait; removed by {@link ViewBase.cleanup}. */
+  onChange(traits: readonly string[], callback: Listener): void;
+  /** Bump `data-draws` after a completed draw. */
+  drawn(): void;
+  /** The current value of `data-draws`. */
+  draws(): number;
+  /** Show (or with `null`, clear) a browser-side error in `.nbx-render-error`. */
+  renderError(message: string | null): void;
+  /** Register extra teardown work (timers, DOM listeners on window). */
+  onCleanup(fn: Listener): void;
+  /** Remove every listener and the view's DOM. */
+  cleanup(): void;
+}
+
+/**
+ * Build the root element in `el` and wire `title`, `busy` and `error`.
+ *
+ * @example
+ * const base = createViewBase(model, el, "heatmap", "nbx-heatmap");
+ * base.onChange(["values"], draw);
+ * return base.cleanup;
+ */
+export function createViewBase(model: Model, el: HTMLElement, view: string, rootClass: string): ViewBase {
+  const root = h("div", `nbx-root ${rootClass}`);
+  root.dataset.view = view;
+  root.dataset.draws = "0";
+  if (isDarkTheme(el.ownerDocument)) root.classList.add("nbx-theme-dark");
+  const header = h("div", "nbx-header");
+  const title = h("div", "nbx-title");
+  const busy = h("span", "nbx-busy", "computing...");
+  busy.setAttribute("role", "status");
+  const banner = h("div", "nbx-error");
+  banner.setAttribute("role", "alert");
+  const renderBanner = h("div", "nbx-render-error");
+  const body = h("div", "nbx-body");
+  root.append(header, body);
+  el.append(root);
+
+  const listeners: Array<[string, Listener]> = [];
+  const teardown: Listener[] = [];
+  let count = 0;
+
+  const onChange = (traits: readonly string[], callback: Listener): void => {
+    for (const trait of traits) {
+      const event = `change:${trait}`;
+      model.on(event, callback);
+      listeners.push([event, callback]);
+    }
+  };
+
+  const syncHeader = (): void => {
+    const text = getString(model, "title");
+    title.textContent = text;
+    if (text) header.prepend(title);
+    else title.remove();
+    if (getBool(model, "busy")) header.append(busy);
+    else busy.remove();
+    header.hidden = !header.hasChildNodes();
+  };
+  const syncError = (): void => {
+    const message = getString(model, "error");
+    banner.textContent = message;
+    if (message) root.insertBefore(banner, body);
+    else banner.remove();
+  };
+  onChange(["title", "busy"], syncHeader);
+  onChange(["error"], syncError);
+  syncHeader();
+  syncError();
+
+  return {
+    model,
+    root,
+    body,
+    onChange,
+    drawn: () => {
+      count += 1;
+      root.dataset.draws = String(count);
+    },
+    draws: () => count,
+    renderError: (message) => {
+      renderBanner.textContent = message ?? "";
+      if (message) root.insertBefore(renderBanner, body);
+      else renderBanner.remove();
+    },
+    onCleanup: (fn) => {
+      teardown.push(fn);
+    },
+    cleanup: () => {
+      for (const [event, callback] of listeners) model.off(event, callback);
+      listeners.length = 0;
+      for (const fn of teardown.splice(0)) fn();
+      root.remove();
+    },
+  };
+}
+
+/**
+ * Run `draw`, reporting a thrown error in the render banner instead of breaking the notebook.
+ * Returns true when the draw completed.
+ *
+ * @example
+ * safeDraw(base, () => paintCanvas());
+ */
+export function safeDraw(base: ViewBase, draw: () => void): boolean {
+  try {
+    draw();
+    base.renderError(null);
+    base.drawn();
+    return true;
+  } catch (err) {
+    base.renderError(`nbexplain could not draw this view: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The feature-bars view (`_view = "feature_bars"`): signed importances as bars or a waterfall,
+ * a top-k slider, a mode select and optional what-if sliders that send the sample to Python.
+ */
+import { layoutBars, orderByMagnitude, type BarGeometry } from "./barlayout";
+import { createViewBase, safeDraw } from "./common";
+import { debounce, formatValue, h, labelled, rangeInput, selectInput } from "./dom";
+import { getBool, getFloatArray, getNumber, getOptionalNumber, getString, getStringList, type Model } from "./traits";
+import { WhatIf } from "./whatif";
+
+const DRAW_TRAITS = ["values", "feature_names", "feature_values", "base_value", "prediction", "prediction_label", "mode", "top_k"];
+
+/** The elements of one feature row, kept across redraws so a dragged slider survives. */
+interface RowEls {
+  row: HTMLDivElement;
+  name: HTMLSpanElement;
+  fvalue: HTMLSpanElement;
+  bar: HTMLDivElement;
+  value: HTMLSpanElement;
+  whatif: HTMLSpanElement;
+}
+
+function buildRow(index: number): RowEls {
+  const row = h("div", "nbx-bar-row");
+  if (index >= 0) row.dataset.index = String(index);
+  const name = h("span", "nbx-bar-name");
+  const fvalue = h("span", "nbx-bar-fvalue");
+  const track = h("div", "nbx-bar-track");
+  const bar = h("div", "nbx-bar");
+  track.append(bar);
+  const value = h("span", "nbx-bar-value");
+  const whatif = h("span", "nbx-whatif-cell");
+  row.append(name, fvalue, track, value, whatif);
+  return { row, name, fvalue, bar, value, whatif };
+}
+
+function placeBar(bar: HTMLDivElement, g: { left: number; width: number; value: number }): void {
+  bar.style.left = `${g.left}%`;
+  bar.style.width = `${g.width}%`;
+  bar.classList.toggle("pos", g.value >= 0);
+  bar.classList.toggle("neg", g.value < 0);
+}
+
+/**
+ * Render a feature-bars model into `el`; returns the cleanup function.
+ *
+ * @example
+ * const cleanup = renderFeatureBars(model, el);
+ */
+export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
+  const base = createViewBase(model, el, "feature_bars", "nbx-feature-bars");
+  const controls = h("div", "nbx-controls");
+  const topk = rangeInput("nbx-topk", { min: 1, max: 1, step: 1, value: 1, label: "features shown" });
+  const mode = selectInput("nbx-mode", ["bars", "waterfall"], "bars");
+  controls.append(labelled("top", topk), labelled("mode", mode));
+  const summary = h("div", "nbx-summary");
+  const baseValue = h("span", "nbx-base-value");
+  const prediction = h("span", "nbx-prediction");
+  summary.append(h("span", "nbx-summary-label", "base value"), baseValue, h("span", "nbx-summary-label", "prediction"), prediction);
+  const list = h("div", "nbx-bar-list");
+  const baseRow = buildRow(-1);
+  baseRow.row.className = "nbx-bar-row nbx-waterfall-base";
+  const rest = buildRow(-1);
+  rest.row.className = "nbx-bar-row nbx-bar-rest";
+  const endRow = buildRow(-1);
+  endRow.row.className = "nbx-bar-row nbx-waterfall-end";
+  const tooltip = h("div", "nbx-tooltip");
+  tooltip.hidden = true;
+  base.body.append(controls, summary, list, tooltip);
+
+  let rows: RowEls[] = [];
+  let names: string[] = [];
+  let values: Float32Array = new Float32Array(0);
+  let fvalues: Float32Array | null = null;
+
+  const whatif = new WhatIf(model, (i) => rows[i]?.whatif, () => {
+    if (!whatif.dragging) relayout(true);
+  });
+
+  const ensureRows = (count: number): void => {
+    if (rows.length === count) return;
+    rows = Array.from({ length: count }, (_, i) => buildRow(i));
+    rows.forEach((r, i) => {
+      r.row.addEventListener("mousemove", (event) => showTooltip(i, event));
+      r.row.addEventListener("mouseleave", () => (tooltip.hidden = true));
+    });
+    whatif.rebuild(count);
+  };
+
+  const showTooltip = (i: number, event: MouseEvent): void => {
+    const fv = fvalues ? ` = ${formatValue(fvalues[i])}` : "";
+    tooltip.textContent = `${names[i] ?? `feature ${i}`}${fv}: attribution ${formatValue(values[i])}`;
+    tooltip.hidden = false;
+    const rect = base.root.getBoundingClientRect();
+    tooltip.style.left = `${event.clientX - rect.left + 12}px`;
+    tooltip.style.top = `${event.clientY - rect.top + 12}px`;
+  };
+
+  /** Update bars in place; with `reorder`, also (re)build the row order and membership. */
+  const relayout = (reorder: boolean): void => {
+    const isWaterfall = getString(model, "mode", "bars") === "waterfall";
+    const baseVal = getOptionalNumber(model, "base_value");
+    const pred = getOptionalNumber(model, "prediction");
+    const order = orderByMagnitude(values);
+    const layout = layoutBars(values, order, getNumber(model, "top_k", 0), isWaterfall ? "waterfall" : "bars", baseVal);
+    base.root.classList.toggle("nbx-mode-waterfall", isWaterfall);
+    const fill = (i: number, g: BarGeometry): void => {
+      const r = rows[i];
+      r.name.textContent = names[i] ?? `feature ${i}`;
+      r.fvalue.textContent = fvalues ? formatValue(fvalues[i]) : "";
+      r.value.textContent = formatValue(values[i]);
+      placeBar(r.bar, g);
+    };
+    const byIndex = new Map(layout.rows.map((g) => [g.index, g]));
+    for (const [i, g] of byIndex) fill(i, g);
+    if (reorder) {
+      const focused = el.ownerDocument.activeElement;
+      const children: HTMLElement[] = [];
+      if (isWaterfall) children.push(baseRow.row);
+      children.push(...layout.rows.map((g) => rows[g.index].row));
+      if (layout.rest) children.push(rest.row);
+      if (isWaterfall) children.push(endRow.row);
+      list.replaceChildren(...children);
+      if (focused instanceof HTMLElement && list.contains(focused)) focused.focus();
+    }
+    if (layout.rest) {
+      rest.name.textContent = `${layout.rest.count} other features`;
+      rest.value.textContent = formatValue(layout.rest.value);
+      placeBar(rest.bar, layout.rest);
+    }
+    baseRow.name.textContent = "base value";
+    baseRow.value.textContent = baseVal === null ? "n/a" : formatValue(baseVal);
+    placeBar(baseRow.bar, { left: layout.basePos, width: 0, value: 0 });
+    endRow.name.textContent = "prediction";
+    endRow.value.textContent = formatValue(pred ?? layout.end);
+    placeBar(endRow.bar, { left: layout.endPos, width: 0, value: 0 });
+    baseValue.textContent = baseVal === null ? "n/a" : formatValue(baseVal);
+    const label = getString(model, "prediction_label");
+    prediction.textContent = pred === null ? "n/a" : label ? `${label}: ${formatValue(pred)}` : formatValue(pred);
+    topk.max = String(Math.max(values.length, 1));
+    const k = getNumber(model, "top_k", 0);
+    topk.value = String(k > 0 ? Math.min(k, values.length) : values.length);
+    mode.value = isWaterfall ? "waterfall" : "bars";
+  };
+
+  const draw = (): void => {
+    values = getFloatArray(model, "values")?.data ?? new Float32Array(0);
+    fvalues = getFloatArray(model, "feature_values")?.data ?? null;
+    names = getStringList(model, "feature_names");
+    ensureRows(values.length);
+    whatif.sync(getBool(model, "whatif"), fvalues);
+    relayout(!whatif.dragging);
+  };
+
+  const redraw = (): void => {
+    safeDraw(base, draw);
+  };
+  const redrawSoon = debounce(redraw, 0);
+
+  topk.addEventListener("input", () => {
+    model.set("top_k", Number(topk.value));
+    redrawSoon.flush();
+    model.save_changes();
+  });
+  mode.addEventListener("change", () => {
+    model.set("mode", mode.value);
+    redrawSoon.flush();
+    model.save_changes();
+  });
+
+  base.onChange(DRAW_TRAITS, redrawSoon);
+  base.onChange(["whatif", "slider_min", "slider_max", "slider_step", "sample"], redrawSoon);
+  base.onCleanup(() => {
+    redrawSoon.cancel();
+    whatif.dispose();
+  });
+  redraw();
+  return base.cleanup;
+}

@@ -1,0 +1,175 @@
+/**
+ * The heatmap view (`_view = "heatmap"`): one canvas pixel per cell, scaled by CSS, coloured by
+ * `scales.ts`, with controls that redraw in the browser at once and then save to Python.
+ */
+import { COLORMAP_NAMES, table } from "./colormaps";
+import { createViewBase, safeDraw } from "./common";
+import { formatValue, h, labelled, rangeInput, selectInput } from "./dom";
+import { buildLegend, updateLegend } from "./legend";
+import {
+  REDUCE_RULES,
+  SIGN_MODES,
+  applySign,
+  paint,
+  planColors,
+  reduceChannels,
+  type ReduceRule,
+  type SignMode,
+} from "./scales";
+import { getEncoded, getImage, getNumber, getBool, getString, type Model } from "./traits";
+import { decodeArray, type DecodedArray, type EncodedArray } from "./codec";
+
+/** Traits whose change from Python means a redraw. */
+const DRAW_TRAITS = ["values", "image", "reduce", "sign", "cmap", "opacity", "clip_percentile", "threshold"];
+
+function cellAt(canvas: HTMLCanvasElement, event: MouseEvent): [number, number] | null {
+  const rect = canvas.getBoundingClientRect();
+  if (rect.width === 0 || rect.height === 0) return null;
+  const col = Math.floor(((event.clientX - rect.left) / rect.width) * canvas.width);
+  const row = Math.floor(((event.clientY - rect.top) / rect.height) * canvas.height);
+  if (row < 0 || col < 0 || row >= canvas.height || col >= canvas.width) return null;
+  return [row, col];
+}
+
+/**
+ * Render a heatmap model into `el`; returns the cleanup function.
+ *
+ * @example
+ * const cleanup = renderHeatmap(model, el);
+ */
+export function renderHeatmap(model: Model, el: HTMLElement): () => void {
+  const base = createViewBase(model, el, "heatmap", "nbx-heatmap");
+  const controls = h("div", "nbx-controls");
+  const stage = h("div", "nbx-stage");
+  const canvas = h("canvas", "nbx-heatmap-canvas");
+  const tooltip = h("div", "nbx-tooltip");
+  tooltip.hidden = true;
+  stage.append(canvas, tooltip);
+  const legend = buildLegend();
+  base.body.append(controls, stage, legend.root);
+
+  const opacity = rangeInput("nbx-opacity", { min: 0, max: 1, step: 0.01, value: 0.6, label: "opacity" });
+  const cmap = selectInput("nbx-cmap", ["auto", ...COLORMAP_NAMES], "auto");
+  const sign = selectInput("nbx-sign", SIGN_MODES, "both");
+  const clip = rangeInput("nbx-clip", { min: 50, max: 100, step: 0.1, value: 99, label: "clip percentile" });
+  const threshold = rangeInput("nbx-threshold", { min: 0, max: 1, step: 0.01, value: 0, label: "threshold" });
+  const reduce = selectInput("nbx-reduce", REDUCE_RULES, "sum");
+  const reduceLabel = labelled("reduce", reduce);
+  controls.append(
+    labelled("opacity", opacity),
+    labelled("colours", cmap),
+    labelled("sign", sign),
+    labelled("clip %", clip),
+    labelled("threshold", threshold),
+  );
+
+  // Caches: decoding and reduction only rerun when their inputs change.
+  let decodedFrom: EncodedArray | null = null;
+  let decoded: DecodedArray | null = null;
+  let reducedKey: [DecodedArray | null, string] = [null, ""];
+  let reduced: Float32Array = new Float32Array(0);
+  let shown: Float32Array = new Float32Array(0);
+
+  const draw = (): void => {
+    const t0 = performance.now();
+    const enc = getEncoded(model, "values");
+    if (enc !== decodedFrom) {
+      decoded = enc ? decodeArray(enc) : null;
+      decodedFrom = enc;
+    }
+    const shape = decoded?.shape ?? [0, 0];
+    if (shape.length !== 2 && shape.length !== 3) throw new Error(`values must be H x W or C x H x W, got [${shape.join(", ")}]`);
+    const [hgt, wid] = shape.slice(-2);
+    const rule = getString(model, "reduce", "sum") as ReduceRule;
+    if (decoded && (reducedKey[0] !== decoded || reducedKey[1] !== rule)) {
+      reduced = reduceChannels(decoded.data, decoded.shape, rule);
+      reducedKey = [decoded, rule];
+    }
+    shown = decoded ? applySign(reduced, getString(model, "sign", "both") as SignMode) : new Float32Array(0);
+    const plan = planColors(shown, {
+      cmap: getString(model, "cmap", "auto"),
+      clipPercentile: getNumber(model, "clip_percentile", 99),
+    });
+    const rgba = paint(shown, hgt, wid, plan, {
+      opacity: getNumber(model, "opacity", 0.6),
+      threshold: getNumber(model, "threshold", 0),
+      image: getImage(model, "image"),
+    });
+    if (canvas.width !== wid) canvas.width = wid;
+    if (canvas.height !== hgt) canvas.height = hgt;
+    const ctx = canvas.getContext("2d");
+    if (ctx && wid > 0 && hgt > 0) {
+      const img = new ImageData(wid, hgt);
+      img.data.set(rgba);
+      ctx.putImageData(img, 0, 0);
+    }
+    base.root.dataset.drawMs = (performance.now() - t0).toFixed(3);
+    updateLegend(legend, plan, table(plan.cmap));
+    if (shape.length === 3) controls.append(reduceLabel);
+    else reduceLabel.remove();
+  };
+
+  const syncControls = (): void => {
+    opacity.value = String(getNumber(model, "opacity", 0.6));
+    cmap.value = getString(model, "cmap", "auto");
+    sign.value = getString(model, "sign", "both");
+    clip.value = String(getNumber(model, "clip_percentile", 99));
+    threshold.value = String(getNumber(model, "threshold", 0));
+    reduce.value = getString(model, "reduce", "sum");
+    controls.hidden = !getBool(model, "show_controls", true);
+    canvas.style.width = `${getNumber(model, "width", 280)}px`;
+  };
+
+  const redraw = (): void => {
+    syncControls();
+    safeDraw(base, draw);
+  };
+
+  /** A control changed: set the trait, redraw now (if the change event did not), save. */
+  const bind = (input: HTMLInputElement | HTMLSelectElement, trait: string, numeric: boolean): void => {
+    const handler = (): void => {
+      const before = base.draws();
+      model.set(trait, numeric ? Number(input.value) : input.value);
+      if (base.draws() === before) redraw();
+      model.save_changes();
+    };
+    input.addEventListener(input instanceof HTMLSelectElement ? "change" : "input", handler);
+  };
+  bind(opacity, "opacity", true);
+  bind(cmap, "cmap", false);
+  bind(sign, "sign", false);
+  bind(clip, "clip_percentile", true);
+  bind(threshold, "threshold", true);
+  bind(reduce, "reduce", false);
+
+  canvas.addEventListener("mousemove", (event) => {
+    const cell = cellAt(canvas, event);
+    if (!cell) {
+      tooltip.hidden = true;
+      return;
+    }
+    const [row, col] = cell;
+    const v = shown[row * canvas.width + col];
+    const label = getString(model, "value_label", "attribution");
+    const text = Number.isFinite(v) ? `${formatValue(v)}${label ? ` (${label})` : ""}` : "no data";
+    tooltip.textContent = `row ${row}, col ${col}: ${text}`;
+    tooltip.hidden = false;
+    const rect = canvas.getBoundingClientRect();
+    tooltip.style.left = `${event.clientX - rect.left + 12}px`;
+    tooltip.style.top = `${event.clientY - rect.top + 12}px`;
+  });
+  canvas.addEventListener("mouseleave", () => {
+    tooltip.hidden = true;
+  });
+  canvas.addEventListener("click", (event) => {
+    const cell = cellAt(canvas, event);
+    if (!cell) return;
+    model.set("selected", cell);
+    model.save_changes();
+  });
+
+  base.onChange(DRAW_TRAITS, redraw);
+  base.onChange(["width", "show_controls"], syncControls);
+  redraw();
+  return base.cleanup;
+}

@@ -1,0 +1,44 @@
+/**
+ * The one nbexplain front-end module (anywidget ESM). `render` dispatches on the model's
+ * `_view` trait and returns a cleanup function that removes every listener it added.
+ */
+import type { RenderProps } from "@anywidget/types";
+import { h } from "./dom";
+import { renderFeatureBars } from "./featurebars";
+import { renderHeatmap } from "./heatmap";
+import { renderSamplePanel } from "./samplepanel";
+import type { Model } from "./traits";
+
+type ViewRenderer = (model: Model, el: HTMLElement) => () => void;
+
+/** The views, keyed by the `_view` trait. */
+export const VIEWS: Readonly<Record<string, ViewRenderer>> = {
+  heatmap: renderHeatmap,
+  feature_bars: renderFeatureBars,
+  sample_panel: renderSamplePanel,
+};
+
+/**
+ * anywidget's render hook: draw the view named by `_view` into `el`. An unknown view shows an
+ * error banner instead of throwing.
+ *
+ * @example
+ * const cleanup = render({ model, el });
+ * cleanup(); // removes listeners and DOM
+ */
+export function render({ model, el }: Pick<RenderProps, "model" | "el">): () => void {
+  const view: unknown = model.get("_view");
+  const renderer = typeof view === "string" && Object.hasOwn(VIEWS, view) ? VIEWS[view] : undefined;
+  if (!renderer) {
+    const root = h("div", "nbx-root nbx-unknown");
+    root.dataset.view = String(view);
+    root.append(
+      h("div", "nbx-render-error", `nbexplain: unknown view ${JSON.stringify(view)}; expected one of ${Object.keys(VIEWS).join(", ")}`),
+    );
+    el.append(root);
+    return () => root.remove();
+  }
+  return renderer(model, el);
+}
+
+export default { render };

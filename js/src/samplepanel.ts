@@ -1,0 +1,139 @@
+/**
+ * The sample panel (`_view = "sample_panel"`): which sample this is, the input (an image or a
+ * table of feature values), the top-k predicted classes and the true label.
+ */
+import { createViewBase, safeDraw } from "./common";
+import { formatValue, h } from "./dom";
+import { getFloatArray, getImage, getNumber, getString, getStringList, type Model } from "./traits";
+
+const DRAW_TRAITS = ["kind", "image", "row_names", "row_values", "class_names", "probabilities", "true_label", "top_k", "index", "n_samples"];
+
+/**
+ * Class indices ordered by probability, best first (NaN last; ties keep class order), at most `k`.
+ *
+ * @example
+ * topClasses(new Float32Array([0.1, 0.7, 0.2]), 2); // [1, 2]
+ */
+export function topClasses(probabilities: Float32Array, k: number): number[] {
+  const key = (i: number): number => (Number.isNaN(probabilities[i]) ? -Infinity : probabilities[i]);
+  const order = Array.from({ length: probabilities.length }, (_, i) => i).sort((a, b) => key(b) - key(a) || a - b);
+  return order.slice(0, Math.max(0, Math.floor(k)));
+}
+
+/**
+ * RGBA pixels for an 8-bit image, H x W (grey, replicated) or H x W x 3.
+ *
+ * @example
+ * imageToRgba({ shape: [1, 1], data: new Uint8Array([7]) }); // Uint8ClampedArray [7, 7, 7, 255]
+ */
+export function imageToRgba(image: { shape: number[]; data: Uint8Array }): Uint8ClampedArray {
+  const [hgt, wid, c = 1] = image.shape;
+  if (!(image.shape.length === 2 || (image.shape.length === 3 && c === 3))) {
+    throw new Error(`image must be H x W or H x W x 3, got [${image.shape.join(", ")}]`);
+  }
+  const out = new Uint8ClampedArray(hgt * wid * 4);
+  for (let i = 0; i < hgt * wid; i++) {
+    const g = c === 3 ? 1 : 0;
+    out[i * 4] = image.data[i * c];
+    out[i * 4 + 1] = image.data[i * c + g];
+    out[i * 4 + 2] = image.data[i * c + 2 * g];
+    out[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
+function drawImage(canvas: HTMLCanvasElement, image: { shape: number[]; data: Uint8Array }): void {
+  const rgba = imageToRgba(image);
+  const [hgt, wid] = image.shape;
+  canvas.width = wid;
+  canvas.height = hgt;
+  const ctx = canvas.getContext("2d");
+  if (!ctx || wid === 0 || hgt === 0) return;
+  const img = new ImageData(wid, hgt);
+  img.data.set(rgba);
+  ctx.putImageData(img, 0, 0);
+}
+
+function buildTable(names: string[], values: Float32Array | null): HTMLTableElement {
+  const table = h("table", "nbx-sample-table");
+  const count = Math.max(names.length, values?.length ?? 0);
+  for (let i = 0; i < count; i++) {
+    const tr = h("tr");
+    tr.dataset.index = String(i);
+    tr.append(h("td", "nbx-sample-name", names[i] ?? `feature ${i}`), h("td", "nbx-sample-value", values ? formatValue(values[i]) : ""));
+    table.append(tr);
+  }
+  return table;
+}
+
+function buildPredictions(classNames: string[], probs: Float32Array, k: number): HTMLDivElement {
+  const box = h("div", "nbx-preds");
+  for (const i of topClasses(probs, k)) {
+    const row = h("div", "nbx-pred-row");
+    row.dataset.index = String(i);
+    const track = h("div", "nbx-pred-track");
+    const bar = h("div", "nbx-pred-bar");
+    const p = probs[i];
+    bar.style.width = `${Number.isFinite(p) ? Math.min(Math.max(p, 0), 1) * 100 : 0}%`;
+    track.append(bar);
+    row.append(h("span", "nbx-pred-label", classNames[i] ?? `class ${i}`), track, h("span", "nbx-pred-prob", formatValue(p)));
+    box.append(row);
+  }
+  return box;
+}
+
+/**
+ * Render a sample-panel model into `el`; returns the cleanup function.
+ * The index is shown as given (0-based, like the Python index): "sample 0 of 100".
+ *
+ * @example
+ * const cleanup = renderSamplePanel(model, el);
+ */
+export function renderSamplePanel(model: Model, el: HTMLElement): () => void {
+  const base = createViewBase(model, el, "sample_panel", "nbx-sample-panel");
+
+  const draw = (): void => {
+    const index = h("div", "nbx-sample-index", `sample ${getNumber(model, "index", 0)} of ${getNumber(model, "n_samples", 0)}`);
+    const input = h("div", "nbx-sample-input");
+    if (getString(model, "kind", "image") === "table") {
+      input.append(buildTable(getStringList(model, "row_names"), getFloatArray(model, "row_values")?.data ?? null));
+    } else {
+      const image = getImage(model, "image");
+      if (image) {
+        const canvas = h("canvas", "nbx-sample-image");
+        drawImage(canvas, image);
+        input.append(canvas);
+      }
+    }
+    const classNames = getStringList(model, "class_names");
+    const probs = getFloatArray(model, "probabilities")?.data ?? null;
+    const side = h("div", "nbx-sample-side");
+    if (probs && probs.length > 0) {
+      const best = topClasses(probs, 1)[0];
+      const predictedName = classNames[best] ?? `class ${best}`;
+      const predicted = h("div", "nbx-predicted-line");
+      predicted.append(h("span", "nbx-summary-label", "predicted"), h("span", "nbx-predicted", predictedName));
+      side.append(predicted, buildPredictions(classNames, probs, getNumber(model, "top_k", 3)));
+      const truth = getString(model, "true_label");
+      if (truth) {
+        const line = h("div", "nbx-true-line");
+        const label = h("span", `nbx-true-label ${truth === predictedName ? "correct" : "wrong"}`, truth);
+        line.append(h("span", "nbx-summary-label", "true"), label);
+        side.append(line);
+      }
+    } else {
+      const truth = getString(model, "true_label");
+      if (truth) side.append(h("span", "nbx-true-label", truth));
+    }
+    const content = h("div", "nbx-sample-content");
+    content.append(input, side);
+    base.body.replaceChildren(index, content);
+  };
+
+  const redraw = (): void => {
+    safeDraw(base, draw);
+  };
+  base.onChange(DRAW_TRAITS, redraw);
+  redraw();
+  return base.cleanup;
+}

@@ -1,0 +1,139 @@
+/**
+ * What-if sliders for the feature bars: one range input per feature that edits the `sample`
+ * trait. The read-out updates at once; the whole sample goes to Python debounced (150 ms) as
+ * float32 via `encodeArray`. An update of `sample` equal to what we sent (the echo) is ignored.
+ */
+import { encodeArray } from "./codec";
+import { debounce, formatValue, h, rangeInput } from "./dom";
+import { getFloatArray, type Model } from "./traits";
+
+/** Debounce of the sample sent to Python, in milliseconds. */
+export const WHATIF_DEBOUNCE_MS = 150;
+
+/**
+ * True when `a` and `b` hold the same float32 values (NaN equal to NaN).
+ *
+ * @example
+ * sameValues(new Float32Array([1, NaN]), new Float32Array([1, NaN])); // true
+ */
+export function sameValues(a: Float32Array | null, b: Float32Array | null): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
+
+/**
+ * A slider range for a feature without `slider_min`/`slider_max`: around `value`, 100 steps.
+ *
+ * @example
+ * fallbackRange(2); // { min: 0, max: 4, step: 0.04 }
+ */
+export function fallbackRange(value: number): { min: number; max: number; step: number } {
+  const v = Number.isFinite(value) ? value : 0;
+  const half = Math.max(1, Math.abs(v));
+  return { min: v - half, max: v + half, step: (2 * half) / 100 };
+}
+
+interface Slider {
+  input: HTMLInputElement;
+  readout: HTMLSpanElement;
+}
+
+/** The set of what-if sliders of one feature-bars view. */
+export class WhatIf {
+  /** True while the pointer holds one of the sliders down. */
+  dragging = false;
+  private sliders: Slider[] = [];
+  private current = new Float32Array(0);
+  private lastSent: Float32Array | null = null;
+  private active = -1;
+  private readonly send = debounce(() => this.sendNow(), WHATIF_DEBOUNCE_MS);
+  private readonly onPointerUp = (): void => {
+    if (!this.dragging) return;
+    this.dragging = false;
+    this.active = -1;
+    this.settled();
+  };
+
+  /**
+   * @param model the widget model (`sample`, `slider_min`, `slider_max`, `slider_step`).
+   * @param cell where slider `i` lives (the row's what-if cell).
+   * @param settled called when a drag ends, so the view may re-order its rows.
+   */
+  constructor(
+    private readonly model: Model,
+    private readonly cell: (i: number) => HTMLElement | undefined,
+    private readonly settled: () => void,
+  ) {
+    window.addEventListener("pointerup", this.onPointerUp);
+    window.addEventListener("pointercancel", this.onPointerUp);
+  }
+
+  /** Create one slider per feature (after the rows were rebuilt). */
+  rebuild(count: number): void {
+    this.sliders = Array.from({ length: count }, (_, i) => {
+      const input = rangeInput("nbx-whatif", { min: 0, max: 1, step: 0.01, value: 0, label: `what-if value ${i}` });
+      input.dataset.index = String(i);
+      const readout = h("span", "nbx-whatif-value");
+      readout.dataset.index = String(i);
+      input.addEventListener("pointerdown", () => {
+        this.dragging = true;
+        this.active = i;
+      });
+      input.addEventListener("input", () => this.onInput(i));
+      return { input, readout };
+    });
+    this.current = new Float32Array(count);
+    this.lastSent = null;
+  }
+
+  /** Show or hide the sliders and bring ranges and values up to date with the model. */
+  sync(enabled: boolean, featureValues: Float32Array | null): void {
+    this.sliders.forEach((s, i) => {
+      const cell = this.cell(i);
+      if (!cell) return;
+      if (enabled && s.input.parentElement !== cell) cell.replaceChildren(s.input, s.readout);
+      if (!enabled) cell.replaceChildren();
+    });
+    if (!enabled) return;
+    const sample = getFloatArray(this.model, "sample")?.data ?? null;
+    const echo = sameValues(sample, this.lastSent);
+    if (!echo) {
+      const from = sample && sample.length === this.current.length ? sample : featureValues;
+      if (from && from.length === this.current.length) this.current.set(from);
+    }
+    const lo = getFloatArray(this.model, "slider_min")?.data;
+    const hi = getFloatArray(this.model, "slider_max")?.data;
+    const step = getFloatArray(this.model, "slider_step")?.data;
+    this.sliders.forEach((s, i) => {
+      const v = this.current[i];
+      const fb = fallbackRange(v);
+      s.input.min = String(lo?.[i] ?? fb.min);
+      s.input.max = String(hi?.[i] ?? fb.max);
+      s.input.step = String(step?.[i] ?? fb.step);
+      if (i !== this.active) s.input.value = String(v);
+      s.readout.textContent = formatValue(v);
+    });
+  }
+
+  /** Remove window listeners and drop a pending send. */
+  dispose(): void {
+    this.send.cancel();
+    window.removeEventListener("pointerup", this.onPointerUp);
+    window.removeEventListener("pointercancel", this.onPointerUp);
+  }
+
+  private onInput(i: number): void {
+    const v = Number(this.sliders[i].input.value);
+    this.current[i] = v;
+    this.sliders[i].readout.textContent = formatValue(v);
+    this.send();
+  }
+
+  private sendNow(): void {
+    const enc = encodeArray(new Float32Array(this.current), [this.current.length]);
+    this.lastSent = new Float32Array(this.current);
+    this.model.set("sample", enc);
+    this.model.save_changes();
+  }
+}
