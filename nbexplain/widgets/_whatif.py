@@ -1,0 +1,163 @@
+"""The compute calls behind a what-if session: predict, explain, slider ranges (no widget code).
+
+Everything numeric is delegated to :mod:`nbexplain.models` and :mod:`nbexplain.explainers`;
+this module only decides *which* call to make and packages the result for display.
+
+Example:
+    >>> s = WhatIfSession.create(model, x0, explainer="shap", data=X)     # doctest: +SKIP
+    >>> s.evaluate(x0).prediction                                         # doctest: +SKIP
+    0.93
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._explanation import pick_output, pick_scalar
+from ._traits import to_numpy
+
+__all__ = ["Evaluation", "WhatIfSession", "make_explainer", "slider_ranges"]
+
+
+def make_explainer(explainer: Any, model: Any, data: Any = None) -> Any:
+    """An object with ``.explain(X, target=None)``: ``explainer`` itself, or the registry's by name.
+
+    Example:
+        >>> make_explainer("shap", model, data=X)    # doctest: +SKIP
+    """
+    if hasattr(explainer, "explain"):
+        return explainer
+    if not isinstance(explainer, str):
+        raise TypeError(
+            f"explainer must be a method name ('saliency', 'saliency_abs', 'shap', 'lime') or an "
+            f"object with .explain(X, target=None); got {type(explainer).__name__}"
+        )
+    from ..explainers.registry import get_explainer
+
+    return get_explainer(explainer, model, data=data)
+
+
+def predict_probabilities(model: Any, x: np.ndarray) -> np.ndarray:
+    """Class probabilities ``(n, k)`` for the batch ``x`` (the compute layer's ``predict_proba``).
+
+    Example:
+        >>> predict_probabilities(model, X[:2]).shape    # doctest: +SKIP
+        (2, 2)
+    """
+    from ..models import predict_proba
+
+    return np.asarray(to_numpy(predict_proba(model, x)), dtype=np.float64)
+
+
+def slider_ranges(sample: np.ndarray, data: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-feature (min, max, step) for the what-if sliders.
+
+    With ``data`` (N, F): the data set's range per feature, widened to include the sample.
+    Without: ``sample +- max(|sample|, 1)``. ``step`` is a hundredth of the range (a hundredth of
+    ``max(|min|, 1)`` for a constant feature).
+
+    Example:
+        >>> lo, hi, step = slider_ranges(np.array([1.0, 0.0]), np.array([[0.0, 0.0], [2.0, 0.0]]))
+        >>> lo.tolist(), hi.tolist(), step.tolist()
+        ([0.0, 0.0], [2.0, 0.0], [0.02, 0.01])
+    """
+    x = np.asarray(sample, dtype=np.float64)
+    if data is None:
+        half = np.maximum(np.abs(x), 1.0)
+        lo, hi = x - half, x + half
+    else:
+        d = np.asarray(to_numpy(data), dtype=np.float64).reshape(-1, x.size)
+        if d.shape[0] == 0:
+            raise ValueError("data has no rows: pass the data set the sliders should span, or None")
+        with np.errstate(all="ignore"):
+            lo = np.fmin(np.nanmin(d, axis=0), x)
+            hi = np.fmax(np.nanmax(d, axis=0), x)
+    span = hi - lo
+    step = np.where(span > 0, span / 100.0, np.maximum(np.abs(lo), 1.0) / 100.0)
+    return lo, hi, step
+
+
+@dataclass
+class Evaluation:
+    """What one what-if sample produced: the explanation and what the bars show."""
+
+    explanation: Any
+    values: np.ndarray
+    base_value: float | None
+    prediction: float
+    prediction_label: str
+
+
+@dataclass
+class WhatIfSession:
+    """A model, an explainer and a fixed target class: evaluate any edited sample.
+
+    ``target`` stays fixed for the whole session (by default the class predicted for the
+    original sample) so that the bars stay comparable while the sample is edited.
+    """
+
+    model: Any
+    explainer: Any
+    original: np.ndarray
+    target: int
+    class_names: list[str] | None
+
+    @classmethod
+    def create(
+        cls,
+        model: Any,
+        sample: Any,
+        *,
+        explainer: Any = "shap",
+        data: Any = None,
+        target: int | None = None,
+        class_names: Any = None,
+        probabilities: np.ndarray | None = None,
+    ) -> WhatIfSession:
+        """Check the inputs and fix the target (the predicted class when ``target`` is None).
+
+        Example:
+            >>> WhatIfSession.create(model, X[0], data=X).target     # doctest: +SKIP
+            1
+        """
+        x = np.asarray(to_numpy(sample), dtype=np.float64)
+        if x.ndim != 1:
+            raise ValueError(f"a what-if sample must be one row of F features (1-D); got shape {list(x.shape)}")
+        probs = probabilities if probabilities is not None else predict_probabilities(model, x[None])[0]
+        k = int(np.size(probs))
+        names = None if class_names is None else [str(c) for c in class_names]
+        if names is not None and len(names) != k:
+            raise ValueError(f"class_names has {len(names)} names but the model gives {k} outputs")
+        t = int(np.argmax(probs)) if target is None else int(target)
+        if not 0 <= t < k:
+            raise ValueError(f"target {t} is out of range: the model gives {k} outputs (0..{k - 1})")
+        return cls(model, make_explainer(explainer, model, data), x, t, names)
+
+    def label(self) -> str:
+        """``"P(<class name>)"`` of the fixed target."""
+        name = self.class_names[self.target] if self.class_names else f"class {self.target}"
+        return f"P({name})"
+
+    def evaluate(self, sample: Any, explanation: Any = None, probabilities: Any = None) -> Evaluation:
+        """Predict and explain ``sample`` for the fixed target (reusing what is passed in).
+
+        Example:
+            >>> session.evaluate(edited).values.shape      # doctest: +SKIP
+            (30,)
+        """
+        x = np.asarray(to_numpy(sample), dtype=np.float64)
+        if x.shape != self.original.shape:
+            raise ValueError(f"the sample has shape {list(x.shape)} but the model takes {self.original.size} features")
+        probs = probabilities if probabilities is not None else predict_probabilities(self.model, x[None])[0]
+        if explanation is None:
+            explanation = self.explainer.explain(x[None], target=np.array([self.target]))[0]
+        return Evaluation(
+            explanation=explanation,
+            values=pick_output(explanation, self.target),
+            base_value=pick_scalar(explanation, "base_values", self.target),
+            prediction=float(np.asarray(probs).reshape(-1)[self.target]),
+            prediction_label=self.label(),
+        )

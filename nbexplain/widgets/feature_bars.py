@@ -1,0 +1,259 @@
+"""FeatureBars: signed feature importances as bars or a waterfall, with optional what-if sliders.
+
+Example:
+    >>> from nbexplain.widgets import FeatureBars
+    >>> FeatureBars([0.3, -0.1, 0.05], ["age", "dose", "bmi"], base_value=0.4, prediction=0.65)  # doctest: +SKIP
+    >>> FeatureBars.what_if(model, X[0], data=X, explainer="shap", class_names=["benign", "malignant"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from ..codec import decode_array
+from ._base import NbxWidget
+from ._explanation import pick_output, pick_scalar, require_single
+from ._traits import ArrayTrait, to_numpy
+from ._whatif import WhatIfSession, slider_ranges
+
+__all__ = ["FeatureBars"]
+
+_PER_FEATURE = ("feature_values", "slider_min", "slider_max", "slider_step", "sample")
+
+
+def _sample_from_json(value: Any, widget: FeatureBars) -> Any:
+    """Decode the browser's what-if sample; a bad one is reported in ``error`` and ignored."""
+    if value is None:
+        return widget.sample
+    try:
+        a = decode_array(value)
+        if a.shape != widget.values.shape:
+            raise ValueError(f"the browser sent {a.size} values for {widget.values.size} features")
+    except Exception as exc:
+        widget.error = f"what-if sample rejected: {exc}"
+        return widget.sample
+    return a
+
+
+class FeatureBars(NbxWidget):
+    """Signed importances of F features, sorted by magnitude, as bars or a waterfall.
+
+    ``feature_names`` defaults to ``"feature 0" ... "feature F-1"``; duplicate names are allowed.
+    Every per-feature array must have F entries. See :meth:`what_if` for the interactive form.
+
+    Example:
+        >>> w = FeatureBars(np.array([0.2, -0.5]), ["x", "y"], mode="waterfall", base_value=0.1)  # doctest: +SKIP
+        >>> w.top_k = 1    # the other feature is summed into one row                            # doctest: +SKIP
+    """
+
+    _view = traitlets.Unicode("feature_bars").tag(sync=True)
+    _extra_kwargs = ("feature_names",)
+
+    values = ArrayTrait(ndims=(1,), help="float array (F,), required: signed importances.").tag(sync=True)
+    feature_names = traitlets.List(
+        traitlets.Unicode(), help='list of F str, default ["feature 0", ...]: names shown as text.'
+    ).tag(sync=True)
+    feature_values = ArrayTrait(
+        ndims=(1,), allow_none=True, help="float array (F,) or None, default None: the sample's values."
+    ).tag(sync=True)
+    base_value = traitlets.Float(
+        None, allow_none=True, help="float or None, default None: expected output (for the waterfall)."
+    ).tag(sync=True)
+    prediction = traitlets.Float(
+        None, allow_none=True, help="float or None, default None: the model output explained."
+    ).tag(sync=True)
+    prediction_label = traitlets.Unicode(
+        "", help='str, default "": what prediction is, e.g. "P(malignant)".'
+    ).tag(sync=True)
+    mode = traitlets.Enum(("bars", "waterfall"), "bars", help='str, default "bars": "bars" or "waterfall".').tag(
+        sync=True
+    )
+    top_k = traitlets.Int(10, min=0, help="int >= 0, default 10: bars shown (0 = all); the rest are summed.").tag(
+        sync=True
+    )
+    whatif = traitlets.Bool(False, help="bool, default False: show a value slider per feature.").tag(sync=True)
+    slider_min = ArrayTrait(ndims=(1,), allow_none=True, help="float array (F,) or None: slider minima.").tag(
+        sync=True
+    )
+    slider_max = ArrayTrait(ndims=(1,), allow_none=True, help="float array (F,) or None: slider maxima.").tag(
+        sync=True
+    )
+    slider_step = ArrayTrait(ndims=(1,), allow_none=True, help="float array (F,) or None: slider steps.").tag(
+        sync=True
+    )
+    sample = ArrayTrait(
+        ndims=(1,),
+        allow_none=True,
+        help="float array (F,) or None, default None: the what-if sample, set by the sliders.",
+    ).tag(sync=True, from_json=_sample_from_json)
+
+    def __init__(self, values: Any, feature_names: Any = None, **kwargs: Any) -> None:
+        self.explanation: Any = None
+        self._session: WhatIfSession | None = None
+        self._original_explanation: Any = None
+        self._applying = False
+        n = int(np.size(values))
+        names = [f"feature {i}" for i in range(n)] if feature_names is None else [str(f) for f in feature_names]
+        super().__init__(values=values, feature_names=names, **kwargs)
+        self.observe(self._on_sample, names=["sample"])
+
+    # -- validation: every per-feature trait has F entries ------------------------------------
+    @traitlets.validate("values")
+    def _valid_values(self, proposal: Any) -> np.ndarray:
+        f = proposal["value"].size
+        if len(self.feature_names) != f:
+            raise traitlets.TraitError(
+                f"values has {f} entries but feature_names has {len(self.feature_names)} names (one per feature)"
+            )
+        for name in _PER_FEATURE:
+            other = getattr(self, name)
+            if other is not None and other.size != f:
+                raise traitlets.TraitError(f"values has {f} entries but {name} has {other.size} (one per feature)")
+        return proposal["value"]
+
+    @traitlets.validate("feature_names")
+    def _valid_names(self, proposal: Any) -> list[str]:
+        names = [str(n) for n in proposal["value"]]
+        self._check_count("feature_names", len(names), "names")
+        return names
+
+    @traitlets.validate(*_PER_FEATURE)
+    def _valid_per_feature(self, proposal: Any) -> Any:
+        if proposal["value"] is not None:
+            self._check_count(proposal["trait"].name, proposal["value"].size, "entries")
+        return proposal["value"]
+
+    def _check_count(self, name: str, count: int, what: str) -> None:
+        f = self.values.size
+        if count != f:
+            raise traitlets.TraitError(f"{name} has {count} {what} but values has {f} entries (one per feature)")
+
+    def update(self, **traits: Any) -> None:
+        """Set several traits at once (one message; lengths checked together).
+
+        Example:
+            >>> w.update(values=v, feature_names=names, prediction=0.7)    # doctest: +SKIP
+        """
+        self._check_kwargs(traits)
+        with self.hold_sync(), self.hold_trait_notifications():
+            for name, value in traits.items():
+                setattr(self, name, value)
+
+    @classmethod
+    def from_explanation(cls, explanation: Any, *, output: int | None = None, **kwargs: Any) -> FeatureBars:
+        """Bars of a single-sample :class:`~nbexplain.explanation.Explanation` (``e[i]``).
+
+        Names, feature values, base value and prediction come from the explanation; for
+        per-output values ``output`` (default: the explanation's ``target``) picks the column.
+
+        Example:
+            >>> FeatureBars.from_explanation(e[3], mode="waterfall")    # doctest: +SKIP
+        """
+        e = require_single(explanation, "FeatureBars.from_explanation")
+        values = pick_output(e, output)
+        if values.ndim != 1:
+            raise ValueError(f"FeatureBars needs one value per feature (1-D); this explanation has shape {list(values.shape)}")
+        data = getattr(e, "data", None)
+        if data is not None and np.size(data) == values.size and "feature_values" not in kwargs:
+            kwargs["feature_values"] = np.asarray(data, dtype=np.float64).reshape(-1)
+        kwargs.setdefault("base_value", pick_scalar(e, "base_values", output))
+        kwargs.setdefault("prediction", pick_scalar(e, "outputs", output))
+        names = kwargs.pop("feature_names", None) or getattr(e, "feature_names", None)
+        w = cls(values, names, **kwargs)
+        w.explanation = e
+        return w
+
+    # -- what-if ------------------------------------------------------------------------------
+    @classmethod
+    def what_if(
+        cls,
+        model: Any,
+        sample: Any,
+        *,
+        explainer: Any = "shap",
+        data: Any = None,
+        feature_names: Any = None,
+        target: int | None = None,
+        class_names: Any = None,
+        **kwargs: Any,
+    ) -> FeatureBars:
+        """Bars with a slider per feature: moving one re-predicts and re-explains ``sample``.
+
+        ``data`` (N, F) gives the slider ranges and the explainer's background. ``explainer``
+        is a method name (``"shap"``, ``"lime"``, ``"saliency"``, ``"saliency_abs"``) or an
+        object with ``.explain(X, target=None)``. With ``target=None`` the class predicted for
+        the *original* sample stays the explained class while editing, so the bars stay
+        comparable; ``prediction`` is its probability, labelled ``"P(<class name>)"``.
+        Failures while editing appear in ``error``; :meth:`reset` restores the original sample.
+
+        Example:
+            >>> w = FeatureBars.what_if(mlp, X[0], data=X, feature_names=names,
+            ...                         class_names=["malignant", "benign"])     # doctest: +SKIP
+            >>> w.sample = edited_row          # what the sliders do; w.values follows  # doctest: +SKIP
+        """
+        x = to_numpy(sample)
+        w = cls(np.zeros(int(x.size)), feature_names, **kwargs)
+        w.enable_what_if(model, x, explainer=explainer, data=data, target=target, class_names=class_names)
+        return w
+
+    def enable_what_if(
+        self,
+        model: Any,
+        sample: Any,
+        *,
+        explainer: Any = "shap",
+        data: Any = None,
+        target: int | None = None,
+        class_names: Any = None,
+        explanation: Any = None,
+        probabilities: Any = None,
+    ) -> None:
+        """Turn on the sliders for ``sample`` (see :meth:`what_if`); raises on bad input.
+
+        ``explanation`` and ``probabilities`` (of ``sample``) may be passed when already known.
+
+        Example:
+            >>> bars.enable_what_if(model, X[7], data=X, explainer=my_explainer)   # doctest: +SKIP
+        """
+        session = WhatIfSession.create(
+            model, sample, explainer=explainer, data=data, target=target,
+            class_names=class_names, probabilities=probabilities,
+        )
+        result = session.evaluate(session.original, explanation=explanation, probabilities=probabilities)
+        lo, hi, step = slider_ranges(session.original, data)
+        self._session = session
+        self._original_explanation = result.explanation
+        self._show(result, session.original, whatif=True, slider_min=lo, slider_max=hi, slider_step=step)
+
+    def reset(self) -> None:
+        """Restore the original what-if sample and its explanation.
+
+        Example:
+            >>> w.reset()    # doctest: +SKIP
+        """
+        if self._session is None:
+            raise RuntimeError("reset() needs a what-if widget: build it with FeatureBars.what_if(...)")
+        s = self._session
+        with self._computing():
+            self._show(s.evaluate(s.original, explanation=self._original_explanation), s.original)
+
+    def _on_sample(self, change: Any) -> None:
+        if self._applying or self._session is None or change["new"] is None:
+            return
+        session, x = self._session, change["new"]
+        with self._computing("check the model and the explainer with this sample"):
+            self._show(session.evaluate(x), x)
+
+    def _show(self, result: Any, sample: np.ndarray, **extra: Any) -> None:
+        self._applying = True
+        try:
+            self.update(
+                values=result.values, feature_values=sample, sample=sample, base_value=result.base_value,
+                prediction=result.prediction, prediction_label=result.prediction_label, **extra,
+            )
+        finally:
+            self._applying = False
+        self.explanation = result.explanation

@@ -1,0 +1,250 @@
+"""SampleExplorer: step through a data set and see each sample, its prediction and its explanation.
+
+Example:
+    >>> from nbexplain.widgets import SampleExplorer
+    >>> SampleExplorer(cnn, X_digits, y_digits, class_names=[str(d) for d in range(10)])   # doctest: +SKIP
+    >>> SampleExplorer(mlp, X_table, y_table, feature_names=names)   # what-if bars for tables  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import ipywidgets
+import numpy as np
+import traitlets
+
+from ..models import is_torch_module
+from ._explanation import pick_output
+from ._traits import to_display_image, to_numpy
+from ._whatif import make_explainer, predict_probabilities
+from .feature_bars import FeatureBars
+from .heatmap import Heatmap
+from .sample_panel import SamplePanel
+
+__all__ = ["SampleExplorer"]
+
+
+class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
+    """A sample selector, the sample with its top predicted classes, and its explanation.
+
+    ``X``: images ``(n, C, H, W)`` or ``(n, H, W)`` (shown as a :class:`Heatmap` over the image;
+    the display image comes from ``images`` or from ``X`` min-max scaled) or a table ``(n, F)``
+    (shown as what-if :class:`FeatureBars`). ``method``: ``"auto"`` (saliency for images, which
+    needs a torch model; shap for tables), a registry name, or an object with
+    ``.explain(X, target=None)``. Each sample is explained for its predicted class.
+
+    Predictions are computed lazily, one sample at a time, and kept (K floats per sample);
+    explanations are computed on first show and kept in an LRU cache of ``cache_size`` samples.
+    Failures show in the panel's ``error`` and the explorer keeps working. The same
+    :class:`SamplePanel` and explanation widget are reused for every sample.
+
+    Example:
+        >>> ex = SampleExplorer(mlp, X, y, class_names=["malignant", "benign"])   # doctest: +SKIP
+        >>> ex.index = 12              # or move the slider                         # doctest: +SKIP
+        >>> ex.explanation(12).values.shape, ex.cache_info()["size"]               # doctest: +SKIP
+        ((30,), 2)
+    """
+
+    index = traitlets.Int(0, help="int, default 0: the sample shown (0-based); linked to the slider.")
+
+    def __init__(
+        self,
+        model: Any,
+        X: Any,
+        y: Any = None,
+        *,
+        method: Any = "auto",
+        images: Any = None,
+        feature_names: Any = None,
+        class_names: Any = None,
+        background: Any = None,
+        index: int = 0,
+        cache_size: int = 256,
+        layout: Any = None,
+    ) -> None:
+        self.model = model
+        self.X = to_numpy(X)
+        n = self.n_samples = int(self.X.shape[0]) if self.X.ndim else 0
+        if n == 0:
+            raise ValueError(f"no samples: X has shape {list(self.X.shape)}; pass at least one sample")
+        if self.X.ndim not in (2, 3, 4):
+            raise ValueError(f"X must be a table (n, F) or images (n, H, W) / (n, C, H, W); got shape {list(self.X.shape)}")
+        self.kind = "table" if self.X.ndim == 2 else "image"
+        self.y = None if y is None else to_numpy(y)
+        if self.y is not None and (self.y.ndim != 1 or self.y.shape[0] != n):
+            raise ValueError(f"y has {self.y.shape[0] if self.y.ndim else 0} labels but X has {n} samples")
+        self.images = None if images is None else to_numpy(images)
+        if self.images is not None and (self.images.ndim == 0 or self.images.shape[0] != n):
+            raise ValueError(f"images has {len(self.images) if self.images.ndim else 0} entries but X has {n} samples")
+        if not isinstance(cache_size, int) or cache_size < 1:
+            raise ValueError(f"cache_size must be a positive int, got {cache_size!r}")
+        self.cache_size = cache_size
+        self.class_names = None if class_names is None else [str(c) for c in class_names]
+        self._cache: OrderedDict[int, Any] = OrderedDict()
+        self._probs: dict[int, np.ndarray] = {}
+        self._hits = self._misses = 0
+        self._explainer = self._make_explainer(method, background)
+
+        names = None if feature_names is None else [str(f) for f in feature_names]
+        self.slider = ipywidgets.IntSlider(0, min=0, max=n - 1, description="sample", continuous_update=False)
+        self.number = ipywidgets.BoundedIntText(0, min=0, max=n - 1, layout={"width": "7em"})
+        ipywidgets.jslink((self.slider, "value"), (self.number, "value"))
+        self.cached_label = ipywidgets.Label("0 cached")
+        self.panel = SamplePanel(kind=self.kind, n_samples=n)
+        self.heatmap: Heatmap | None = None
+        self.bars: FeatureBars | None = None
+        if self.kind == "image":
+            self.heatmap = Heatmap(np.zeros(self.X.shape[-2:]), value_label=self._method_name(method))
+        else:
+            self.bars = FeatureBars(np.zeros(self.X.shape[1]), names)
+        view = self.heatmap if self.heatmap is not None else self.bars
+        row = ipywidgets.HBox([self.slider, self.number, self.cached_label])
+        super().__init__([row, ipywidgets.HBox([self.panel, view])], **({"layout": layout} if layout else {}))
+        self._check_class_names(index)
+        self.set_trait("index", index)
+        self.slider.value = index
+        traitlets.link((self.slider, "value"), (self, "index"))
+        self.observe(self._on_index, names=["index"])
+        self._show(self.index)
+
+    # -- set-up helpers -----------------------------------------------------------------------
+    def _method_name(self, method: Any) -> str:
+        return method if isinstance(method, str) and method != "auto" else getattr(self._explainer, "method", "attribution")
+
+    def _make_explainer(self, method: Any, background: Any) -> Any:
+        if method == "auto":
+            if self.kind == "table":
+                method = "shap"
+            elif is_torch_module(self.model):
+                method = "saliency"
+            else:
+                raise ValueError(
+                    f"method='auto' explains images with saliency, which needs a torch.nn.Module; got a "
+                    f"{type(self.model).__name__}. Pass method= an object with .explain(X, target=None)."
+                )
+        data = background if background is not None else (self.X if self.kind == "table" else None)
+        return make_explainer(method, self.model, data=data)
+
+    def _check_class_names(self, index: int) -> None:
+        if not 0 <= index < self.n_samples:
+            raise ValueError(f"index {index} is out of range for {self.n_samples} samples")
+        k = self.probabilities(index).size
+        if self.class_names is not None and len(self.class_names) != k:
+            raise ValueError(f"class_names has {len(self.class_names)} names but the model gives {k} outputs")
+
+    @traitlets.validate("index")
+    def _valid_index(self, proposal: Any) -> int:
+        i = int(proposal["value"])
+        if not 0 <= i < self.n_samples:
+            raise traitlets.TraitError(f"index {i} is out of range: 0..{self.n_samples - 1}")
+        return i
+
+    # -- public computation -------------------------------------------------------------------
+    def probabilities(self, i: int) -> np.ndarray:
+        """Predicted class probabilities of sample ``i`` (computed once, then kept).
+
+        Example:
+            >>> ex.probabilities(0).sum()     # doctest: +SKIP
+            1.0
+        """
+        if i not in self._probs:
+            self._probs[i] = predict_probabilities(self.model, self.X[i : i + 1])[0]
+        return self._probs[i]
+
+    def explanation(self, i: int) -> Any:
+        """The single-sample Explanation of sample ``i`` for its predicted class (LRU-cached).
+
+        Example:
+            >>> ex.explanation(3).target == ex.probabilities(3).argmax()   # doctest: +SKIP
+            True
+        """
+        if not 0 <= int(i) < self.n_samples:
+            raise IndexError(f"sample {i} is out of range: 0..{self.n_samples - 1}")
+        i = int(i)
+        if i in self._cache:
+            self._hits += 1
+            self._cache.move_to_end(i)
+            return self._cache[i]
+        self._misses += 1
+        target = int(np.argmax(self.probabilities(i)))
+        e = self._explainer.explain(self.X[i : i + 1], target=np.array([target]))[0]
+        self._cache[i] = e
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return e
+
+    def cache_info(self) -> dict[str, int]:
+        """``{"hits", "misses", "size", "maxsize"}`` of the explanation cache.
+
+        Example:
+            >>> ex.cache_info()     # doctest: +SKIP
+            {'hits': 1, 'misses': 2, 'size': 2, 'maxsize': 256}
+        """
+        return {"hits": self._hits, "misses": self._misses, "size": len(self._cache), "maxsize": self.cache_size}
+
+    def display_image(self, i: int) -> np.ndarray:
+        """The uint8 picture shown for image sample ``i`` (``images[i]``, else ``X[i]`` scaled).
+
+        Example:
+            >>> ex.display_image(0).dtype     # doctest: +SKIP
+            dtype('uint8')
+        """
+        if self.images is not None:
+            return to_display_image(self.images[i])
+        x = self.X[i]
+        if x.ndim == 3 and x.shape[0] not in (1, 3, 4):
+            x = x.mean(axis=0)  # many channels: show their mean
+        return to_display_image(x, normalize=True)
+
+    def close(self) -> None:
+        """Close the explorer and every widget it made.
+
+        Example:
+            >>> ex.close()    # doctest: +SKIP
+        """
+        for w in (self.slider, self.number, self.cached_label, self.panel, self.heatmap, self.bars, *self.children):
+            if w is not None:
+                w.close()
+        super().close()
+
+    # -- showing a sample ---------------------------------------------------------------------
+    def _on_index(self, change: Any) -> None:
+        self._show(change["new"])
+
+    def _show(self, i: int) -> None:
+        probs = None
+        with self.panel._computing("the model failed on this sample"):
+            probs = self.probabilities(i)
+            fields: dict[str, Any] = {"index": i, "probabilities": probs, "true_label": self._true_label(i)}
+            fields["class_names"] = self.class_names or [f"class {j}" for j in range(probs.size)]
+            if self.kind == "image":
+                fields["image"] = self.display_image(i)
+            else:
+                fields.update(row_values=self.X[i], row_names=self.bars.feature_names)  # type: ignore[union-attr]
+            self.panel.update(**fields)
+        view = self.heatmap if self.heatmap is not None else self.bars
+        with view._computing("the explainer failed on this sample"):  # type: ignore[union-attr]
+            e = self.explanation(i)
+            if self.heatmap is not None:
+                image = self.display_image(i)
+                values = pick_output(e)
+                if tuple(image.shape[:2]) != tuple(values.shape[-2:]):
+                    image = None
+                self.heatmap.update(values=values, image=image, title=f"sample {i}")
+            else:
+                self.bars.enable_what_if(  # type: ignore[union-attr]
+                    self.model, self.X[i], explainer=self._explainer, data=self.X, target=int(np.argmax(probs)),
+                    class_names=self.class_names, explanation=e, probabilities=probs,
+                )
+        self.cached_label.value = f"{len(self._cache)} cached"
+
+    def _true_label(self, i: int) -> str:
+        if self.y is None:
+            return ""
+        label = self.y[i]
+        if self.class_names is not None and np.issubdtype(np.asarray(label).dtype, np.integer):
+            if 0 <= int(label) < len(self.class_names):
+                return self.class_names[int(label)]
+        return str(label.item() if hasattr(label, "item") else label)
