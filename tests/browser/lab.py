@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from jupyter_client.blocking.client import BlockingKernelClient
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
 
@@ -335,3 +336,33 @@ def canvas_pixels(locator: Locator) -> dict[str, Any]:
             return { width: c.width, height: c.height, data: Array.from(img.data) };
         }"""
     )
+
+
+def canvas_array(locator: Locator) -> np.ndarray:
+    """A canvas element's pixels as an H x W x 4 uint8 array."""
+    px = canvas_pixels(locator)
+    return np.asarray(px["data"], dtype=np.uint8).reshape(px["height"], px["width"], 4)
+
+
+def set_range(locator: Locator, value: float | str) -> None:
+    """Set an ``<input type=range>`` as a user drag would: new value, then input and change events.
+
+    ``value`` may be a number or ``"min"`` / ``"max"``.
+    """
+    locator.evaluate(
+        """(el, v) => {
+            el.value = v === 'min' ? el.min : v === 'max' ? el.max : String(v);
+            el.dispatchEvent(new Event('input', { bubbles: true }));
+            el.dispatchEvent(new Event('change', { bubbles: true }));
+        }""",
+        value,
+    )
+
+
+def cell_center(canvas: Locator, row: int, col: int) -> tuple[float, float]:
+    """Page coordinates of the centre of map cell (row, col) of a CSS-scaled canvas."""
+    box = canvas.bounding_box()
+    assert box is not None, "canvas not visible"
+    size = canvas.evaluate("(c) => [c.width, c.height]")
+    return (box["x"] + (col + 0.5) * box["width"] / size[0],
+            box["y"] + (row + 0.5) * box["height"] / size[1])

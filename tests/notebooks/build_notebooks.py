@@ -12,9 +12,7 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 
-NOTEBOOKS: dict[str, list[str]] = {
-    "smoke_anywidget.ipynb": [
-        '''import anywidget
+SMOKE = '''import anywidget
 import traitlets
 
 
@@ -24,8 +22,116 @@ class W(anywidget.AnyWidget):
 
 
 w = W()
-w''',
-    ],
+w'''
+
+# A known 16 x 16 signed map with one NaN cell over a known grey image; the browser test
+# recomputes the expected canvas pixels from `values`, `image` and the settings below.
+HEATMAP = '''import numpy as np
+
+import nbexplain
+
+rows, cols = np.mgrid[0:16, 0:16]
+values = (np.sin(rows / 3.0) * np.cos(cols / 4.0) * (1.0 + rows / 8.0)).astype(np.float32)
+values[5, 7] = np.nan
+image = ((rows * 13 + cols * 7) % 256).astype(np.uint8)
+hm = nbexplain.Heatmap(
+    values,
+    image=image,
+    cmap="RdBu_r",
+    opacity=0.5,
+    clip_percentile=100.0,
+    precision="float32",
+    width=320,
+    title="known 16x16 map",
+)
+hm'''
+
+# A tiny logistic regression on 8 breast-cancer features; two feature names are script
+# injection payloads that must show as literal text.
+FEATURE_BARS_MODEL = '''import numpy as np
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import nbexplain
+
+data = load_breast_cancer()
+X = data.data[:, :8].astype(np.float32)
+y = data.target
+names = [str(n) for n in data.feature_names[:8]]
+names[6] = '<img src=x onerror="window.__nbx_pwned=1">'
+names[7] = "<script>window.__nbx_pwned=1</script>"
+model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)'''
+
+FEATURE_BARS_WIDGET = '''w = nbexplain.FeatureBars.what_if(
+    model,
+    X[0],
+    data=X[:60],
+    explainer="shap",
+    feature_names=names,
+    class_names=[str(c) for c in data.target_names],
+    title="what if",
+)
+w'''
+
+# Digits with a tiny CNN (images) and breast cancer with a logistic regression (a table).
+EXPLORER_MODELS = '''import numpy as np
+import torch
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import nbexplain
+
+torch.manual_seed(0)
+digits = load_digits()
+Xd = torch.tensor(digits.images[:, None] / 16.0, dtype=torch.float32)
+yd = torch.tensor(digits.target)
+cnn = torch.nn.Sequential(
+    torch.nn.Conv2d(1, 8, 3, padding=1),
+    torch.nn.ReLU(),
+    torch.nn.Flatten(),
+    torch.nn.Linear(8 * 8 * 8, 10),
+)
+opt = torch.optim.Adam(cnn.parameters(), lr=1e-2)
+for _ in range(60):
+    opt.zero_grad()
+    loss = torch.nn.functional.cross_entropy(cnn(Xd[:800]), yd[:800])
+    loss.backward()
+    opt.step()
+cnn.eval()
+
+bc = load_breast_cancer()
+Xb = bc.data.astype(np.float32)
+lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(Xb, bc.target)'''
+
+EXPLORER_IMAGES = '''images = nbexplain.SampleExplorer(
+    cnn,
+    Xd[:20],
+    yd[:20].numpy(),
+    class_names=[str(i) for i in range(10)],
+    method="saliency",
+)
+images'''
+
+EXPLORER_TABLE = '''table = nbexplain.SampleExplorer(
+    lr,
+    Xb[:20],
+    bc.target[:20],
+    feature_names=[str(n) for n in bc.feature_names],
+    class_names=[str(c) for c in bc.target_names],
+    background=Xb[:100],
+    method="shap",
+)
+table'''
+
+NOTEBOOKS: dict[str, list[str]] = {
+    "smoke_anywidget.ipynb": [SMOKE],
+    "heatmap.ipynb": [HEATMAP],
+    "feature_bars_whatif.ipynb": [FEATURE_BARS_MODEL, FEATURE_BARS_WIDGET],
+    "sample_explorer.ipynb": [EXPLORER_MODELS, EXPLORER_IMAGES, EXPLORER_TABLE],
 }
 
 
