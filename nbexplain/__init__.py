@@ -1,0 +1,54 @@
+"""nbexplain: deep-learning models explain themselves inline in Jupyter.
+
+The computation layer (explainers, :class:`Explanation`, the array codec) imports neither torch,
+shap, lime nor the widgets at import time; widget classes load on first access.
+
+Example:
+    >>> import nbexplain
+    >>> nbexplain.__version__
+    '0.1.0'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from nbexplain.codec import decode_array, encode_array
+from nbexplain.explainers import LimeTabular, Saliency, ShapTabular, get_explainer
+from nbexplain.explanation import Explanation
+from nbexplain.models import as_predict_fn
+
+__version__ = "0.1.0"
+
+_WIDGETS = ("Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer")
+
+__all__ = [
+    "Explanation",
+    "LimeTabular",
+    "Saliency",
+    "ShapTabular",
+    "__version__",
+    "as_predict_fn",
+    "decode_array",
+    "encode_array",
+    "get_explainer",
+    *_WIDGETS,
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the widget classes from ``nbexplain.widgets`` on first use (keeps import fast)."""
+    if name in _WIDGETS:
+        widgets = importlib.import_module("nbexplain.widgets")
+        try:
+            value = getattr(widgets, name)
+        except AttributeError:
+            raise AttributeError(f"nbexplain.widgets does not define {name} (yet)") from None
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nbexplain' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WIDGETS))

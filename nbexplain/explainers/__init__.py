@@ -1,0 +1,14 @@
+"""Explainers: objects with one call, ``explain(inputs, target=None) -> Explanation``.
+
+Example:
+    >>> from nbexplain.explainers import get_explainer
+    >>> callable(get_explainer)
+    True
+"""
+
+from nbexplain.explainers.lime_tabular import LimeTabular
+from nbexplain.explainers.registry import available_explainers, get_explainer
+from nbexplain.explainers.saliency import Saliency
+from nbexplain.explainers.shap_tabular import ShapTabular
+
+__all__ = ["LimeTabular", "Saliency", "ShapTabular", "available_explainers", "get_explainer"]
