@@ -159,12 +159,14 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
 
   topk.addEventListener("input", () => {
     model.set("top_k", Number(topk.value));
-    redrawSoon.flush();
+    redrawSoon.cancel();
+    redraw();
     model.save_changes();
   });
   mode.addEventListener("change", () => {
     model.set("mode", mode.value);
-    redrawSoon.flush();
+    redrawSoon.cancel();
+    redraw();
     model.save_changes();
   });
 

@@ -34,6 +34,17 @@ export function fallbackRange(value: number): { min: number; max: number; step: 
   return { min: v - half, max: v + half, step: (2 * half) / 100 };
 }
 
+/**
+ * A float32 value as a short decimal string for an input attribute (7 significant digits),
+ * so 0.1f shows as "0.1", not "0.10000000149011612".
+ *
+ * @example
+ * f32String(Math.fround(0.1)); // "0.1"
+ */
+export function f32String(x: number): string {
+  return String(Number(x.toPrecision(7)));
+}
+
 interface Slider {
   input: HTMLInputElement;
   readout: HTMLSpanElement;
@@ -108,10 +119,10 @@ export class WhatIf {
     this.sliders.forEach((s, i) => {
       const v = this.current[i];
       const fb = fallbackRange(v);
-      s.input.min = String(lo?.[i] ?? fb.min);
-      s.input.max = String(hi?.[i] ?? fb.max);
-      s.input.step = String(step?.[i] ?? fb.step);
-      if (i !== this.active) s.input.value = String(v);
+      s.input.min = f32String(lo?.[i] ?? fb.min);
+      s.input.max = f32String(hi?.[i] ?? fb.max);
+      s.input.step = f32String(step?.[i] ?? fb.step);
+      if (i !== this.active) s.input.value = f32String(v);
       s.readout.textContent = formatValue(v);
     });
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { debounce, formatValue } from "../src/dom";
 import { imageToRgba, topClasses } from "../src/samplepanel";
-import { fallbackRange, sameValues } from "../src/whatif";
+import { f32String, fallbackRange, sameValues } from "../src/whatif";
 
 describe("formatValue", () => {
   it.each([
@@ -52,6 +52,10 @@ describe("what-if helpers", () => {
     expect(sameValues(new Float32Array([1, NaN]), new Float32Array([1, NaN]))).toBe(true);
     expect(sameValues(new Float32Array([1]), new Float32Array([2]))).toBe(false);
     expect(sameValues(null, new Float32Array(0))).toBe(false);
+  });
+  it("prints float32 values short", () => {
+    expect(f32String(Math.fround(0.1))).toBe("0.1");
+    expect(f32String(Math.fround(27.1))).toBe("27.1");
   });
   it("makes a range around a value", () => {
     expect(fallbackRange(2)).toEqual({ min: 0, max: 4, step: 0.04 });
