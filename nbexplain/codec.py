@@ -93,14 +93,15 @@ def decode_array(encoded: dict[str, Any]) -> np.ndarray:
     if dtype == "uint8" and not encoded.get("quantized", False):
         return raw.copy()
     if dtype == "uint8":
-        out = raw.astype(np.float32) * np.float32(scale) + np.float32(offset)
+        # np.asarray: for 0-d input the arithmetic yields a numpy scalar, which cannot be assigned into
+        out = np.asarray(raw.astype(np.float32) * np.float32(scale) + np.float32(offset))
         out[raw == Q_NAN] = np.nan
         out[raw == Q_POS_INF] = np.inf
         out[raw == Q_NEG_INF] = -np.inf
         return out
     out = raw.astype(np.float32)
     if scale != 1.0 or offset != 0.0:
-        out = out * np.float32(scale) + np.float32(offset)
+        out = np.asarray(out * np.float32(scale) + np.float32(offset))
     return out
 
 
