@@ -79,7 +79,7 @@ def to_display_image(array: Any, normalize: bool = False) -> np.ndarray:
     """
     a = to_numpy(array)
     expected = "uint8 or float H x W, H x W x 3 (or x 1, x 4), or C x H x W with C in (1, 3)"
-    if a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[2] not in (1, 3, 4):
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[2] not in (1, 3, 4):
         a = np.moveaxis(a, 0, -1)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]

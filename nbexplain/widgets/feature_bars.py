@@ -243,6 +243,8 @@ class FeatureBars(NbxWidget):
     def _on_sample(self, change: Any) -> None:
         if self._applying or self._session is None or change["new"] is None:
             return
+        if change["old"] is not None and np.array_equal(change["old"], change["new"]):
+            return  # the same sample again (or a rejected one): nothing to recompute
         session, x = self._session, change["new"]
         with self._computing("check the model and the explainer with this sample"):
             self._show(session.evaluate(x), x)
