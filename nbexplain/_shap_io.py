@@ -40,7 +40,9 @@ def to_shap(e: Explanation) -> Any:
         "base_values": e.base_values,
         "data": e.data,
         "feature_names": e.feature_names,
-        "output_names": e.output_names,
+        # shap's output_names name the output axis; given without one, shap's slicing then
+        # mis-slices base_values (shap 0.51), so class names of a single-output map stay with us.
+        "output_names": e.output_names if e.has_output_axis else None,
     }
     kwargs.update({k: v for k, v in extras.items() if k in SHAP_EXTRAS or k == "output_names"})
     if not e.is_single:
