@@ -38,14 +38,21 @@ export interface DecodedArray {
   data: Float32Array;
 }
 
-/** Quantised codes reserved for non-finite values (see PROTOCOL.md). */
+/** Quantised code for -inf (see PROTOCOL.md). */
 export const Q_NEG_INF = 253;
+/** Quantised code for +inf. */
 export const Q_POS_INF = 254;
+/** Quantised code for NaN. */
 export const Q_NAN = 255;
 
 const BYTES_PER: Record<WireDType, number> = { float32: 4, float16: 2, uint8: 1 };
 
-/** Number of elements for a shape (1 for a scalar shape `[]`). */
+/**
+ * Number of elements for a shape (1 for a scalar shape `[]`).
+ *
+ * @example
+ * shapeSize([3, 28, 28]); // 2352
+ */
 export function shapeSize(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }

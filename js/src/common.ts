@@ -42,7 +42,10 @@ export function createViewBase(model: Model, el: HTMLElement, view: string, root
   const root = h("div", `nbx-root ${rootClass}`);
   root.dataset.view = view;
   root.dataset.draws = "0";
-  if (isDarkTheme(el.ownerDocument)) root.classList.add("nbx-theme-dark");
+  if (isDarkTheme(el.ownerDocument)) {
+    root.classList.add("nbx-theme-dark");
+    root.style.colorScheme = "dark"; // native range and select controls follow the theme
+  }
   const header = h("div", "nbx-header");
   const title = h("div", "nbx-title");
   const busy = h("span", "nbx-busy", "computing...");

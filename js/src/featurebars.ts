@@ -73,8 +73,9 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   let values: Float32Array = new Float32Array(0);
   let fvalues: Float32Array | null = null;
 
+  // When a drag ends, re-order the rows that were kept in place while it lasted.
   const whatif = new WhatIf(model, (i) => rows[i]?.whatif, () => {
-    if (!whatif.dragging) relayout(true);
+    if (!whatif.dragging) safeDraw(base, () => relayout(true));
   });
 
   const ensureRows = (count: number): void => {
