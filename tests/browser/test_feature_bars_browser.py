@@ -27,7 +27,8 @@ SCRIPT_PAYLOAD = "<script>window.__nbx_pwned=1</script>"
 
 
 @pytest.fixture
-def nb(page: Page, jupyter_server) -> Iterator[Notebook]:
+def nb(page: Page, jupyter_server, nbx_bundle) -> Iterator[Notebook]:
+    """The notebook open in Lab with a ready kernel (the front-end bundle built first)."""
     notebook = open_notebook(page, jupyter_server, NOTEBOOK)
     yield notebook
     notebook.close()

@@ -21,7 +21,7 @@ from .lab import (
 pytestmark = pytest.mark.browser
 
 
-def test_heatmap_in_notebook7(page: Page, notebook_server) -> None:
+def test_heatmap_in_notebook7(page: Page, notebook_server, nbx_bundle) -> None:
     errors = collect_console_errors(page)
     nb = open_notebook(page, notebook_server, "heatmap.ipynb")
     try:
