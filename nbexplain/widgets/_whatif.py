@@ -80,6 +80,17 @@ def slider_ranges(sample: np.ndarray, data: Any = None) -> tuple[np.ndarray, np.
     return lo, hi, step
 
 
+def as_float(sample: Any) -> np.ndarray:
+    """A writable float copy of ``sample``: float32/float64 kept (models may care), others -> float32.
+
+    Example:
+        >>> as_float([1, 2]).dtype
+        dtype('float32')
+    """
+    x = to_numpy(sample)
+    return np.array(x, dtype=x.dtype if x.dtype in (np.float32, np.float64) else np.float32)  # a writable copy
+
+
 @dataclass
 class Evaluation:
     """What one what-if sample produced: the explanation and what the bars show."""
@@ -123,7 +134,7 @@ class WhatIfSession:
             >>> WhatIfSession.create(model, X[0], data=X).target     # doctest: +SKIP
             1
         """
-        x = np.asarray(to_numpy(sample), dtype=np.float64)
+        x = as_float(sample)
         if x.ndim != 1:
             raise ValueError(f"a what-if sample must be one row of F features (1-D); got shape {list(x.shape)}")
         probs = probabilities if probabilities is not None else predict_probabilities(model, x[None])[0]
@@ -148,7 +159,7 @@ class WhatIfSession:
             >>> session.evaluate(edited).values.shape      # doctest: +SKIP
             (30,)
         """
-        x = np.asarray(to_numpy(sample), dtype=np.float64)
+        x = as_float(sample)
         if x.shape != self.original.shape:
             raise ValueError(f"the sample has shape {list(x.shape)} but the model takes {self.original.size} features")
         probs = probabilities if probabilities is not None else predict_probabilities(self.model, x[None])[0]

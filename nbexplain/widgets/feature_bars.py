@@ -38,6 +38,11 @@ def _sample_from_json(value: Any, widget: FeatureBars) -> Any:
     return a
 
 
+def _same_count(name: str, count: int, what: str, n_features: int) -> None:
+    if count != n_features:
+        raise traitlets.TraitError(f"{name} has {count} {what} but values has {n_features} entries (one per feature)")
+
+
 class FeatureBars(NbxWidget):
     """Signed importances of F features, sorted by magnitude, as bars or a waterfall.
 
@@ -104,14 +109,11 @@ class FeatureBars(NbxWidget):
     @traitlets.validate("values")
     def _valid_values(self, proposal: Any) -> np.ndarray:
         f = proposal["value"].size
-        if len(self.feature_names) != f:
-            raise traitlets.TraitError(
-                f"values has {f} entries but feature_names has {len(self.feature_names)} names (one per feature)"
-            )
+        _same_count("feature_names", len(self.feature_names), "names", f)
         for name in _PER_FEATURE:
             other = getattr(self, name)
-            if other is not None and other.size != f:
-                raise traitlets.TraitError(f"values has {f} entries but {name} has {other.size} (one per feature)")
+            if other is not None:
+                _same_count(name, other.size, "entries", f)
         return proposal["value"]
 
     @traitlets.validate("feature_names")
@@ -127,9 +129,7 @@ class FeatureBars(NbxWidget):
         return proposal["value"]
 
     def _check_count(self, name: str, count: int, what: str) -> None:
-        f = self.values.size
-        if count != f:
-            raise traitlets.TraitError(f"{name} has {count} {what} but values has {f} entries (one per feature)")
+        _same_count(name, count, what, self.values.size)
 
     def update(self, **traits: Any) -> None:
         """Set several traits at once (one message; lengths checked together).

@@ -204,7 +204,8 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         Example:
             >>> ex.close()    # doctest: +SKIP
         """
-        for w in (self.slider, self.number, self.cached_label, self.panel, self.heatmap, self.bars, *self.children):
+        parts = ("slider", "number", "cached_label", "panel", "heatmap", "bars")
+        for w in [getattr(self, name, None) for name in parts] + list(self.children):
             if w is not None:
                 w.close()
         super().close()
