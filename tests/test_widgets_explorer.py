@@ -77,7 +77,7 @@ def test_image_explorer_switches_samples(digits: Any) -> None:
 
 
 def test_cache_hit_does_not_recompute_and_evicts_lru(digits: Any) -> None:
-    X, y, cnn = digits
+    X, _, cnn = digits
     counting = CountingExplainer(get_explainer("saliency", cnn))
     ex = SampleExplorer(cnn, X, method=counting, cache_size=2)
     ex.index = 1
@@ -139,7 +139,7 @@ def test_input_errors_are_named(digits: Any, cancer: Any) -> None:
         SampleExplorer(cnn, X, images=np.zeros((2, 8, 8)))
     Xt, yt, _, _ = cancer
     logreg = LogisticRegression().fit(Xt, yt)
-    with pytest.raises(ValueError, match="saliency, which needs a torch.nn.Module; got a LogisticRegression"):
+    with pytest.raises(ValueError, match=r"saliency, which needs a torch.nn.Module; got a LogisticRegression"):
         SampleExplorer(logreg, np.zeros((3, 8, 8)))
     with pytest.raises(TypeError):
         SampleExplorer(cnn, X, colour="red")

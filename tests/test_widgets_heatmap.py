@@ -8,8 +8,7 @@ import torch
 import traitlets
 
 from nbexplain.explainers import get_explainer
-from nbexplain.widgets import Heatmap
-from nbexplain.widgets import _base
+from nbexplain.widgets import Heatmap, _base
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 
@@ -85,7 +84,7 @@ def test_from_explanation_with_real_saliency() -> None:
     w = Heatmap.from_explanation(e[1], title="s")
     np.testing.assert_array_equal(w.values, e[1].values)
     assert w.values.shape == (1, 8, 8) and w.image.shape == (8, 8) and w.value_label == "saliency"
-    with pytest.raises(ValueError, match="single-sample Explanation.*2 samples"):
+    with pytest.raises(ValueError, match=r"single-sample Explanation.*2 samples"):
         Heatmap.from_explanation(e)
     assert Heatmap.from_explanation(e[:1], image=np.zeros((8, 8))).values.shape == (1, 8, 8)
 

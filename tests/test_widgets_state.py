@@ -38,7 +38,7 @@ def split(widget: Any) -> tuple[dict[str, Any], dict[str, np.ndarray], list[Any]
     assert_no_number_lists(state)
     assert all(p[-1] == "data" and len(p) == 2 for p in paths), paths
     decoded = {}
-    for path, buf in zip(paths, buffers):
+    for path, buf in zip(paths, buffers, strict=True):
         enc = dict(state[path[0]], data=buf)
         decoded[path[0]] = decode_array(enc)
     return state, decoded, buffers

@@ -129,5 +129,5 @@ def _ensure_bundle() -> None:
         return
     if not (ESM_PATH.is_file() and CSS_PATH.is_file()):
         raise _bundle_error()
-    NbxWidget._esm = ESM_PATH.read_text(encoding="utf-8")
-    NbxWidget._css = CSS_PATH.read_text(encoding="utf-8")
+    setattr(NbxWidget, "_esm", ESM_PATH.read_text(encoding="utf-8"))  # noqa: B010 (built after import)
+    setattr(NbxWidget, "_css", CSS_PATH.read_text(encoding="utf-8"))  # noqa: B010

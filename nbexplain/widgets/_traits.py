@@ -50,7 +50,7 @@ def array_to_json(value: np.ndarray | None, widget: Any) -> dict[str, Any] | Non
     if value is None:
         return None
     precision = getattr(widget, "precision", "float32")
-    return encode_array(value, precision=precision)
+    return encode_array(value, precision=precision)  # type: ignore[arg-type]
 
 
 def array_from_json(value: dict[str, Any] | None, widget: Any) -> np.ndarray | None:

@@ -133,7 +133,8 @@ class Heatmap(NbxWidget):
     def update(self, values: Any = None, image: Any = None, **traits: Any) -> None:
         """Change several traits at once: one message to the browser, checked together.
 
-        ``values`` and ``image`` may change shape together; ``selected`` is cleared when the
+        ``values`` and ``image`` may change shape together; ``None`` leaves them as they are
+        (assign ``w.image = None`` to remove the picture). ``selected`` is cleared when the
         map's shape changes. Unknown names raise ``TypeError``.
 
         Example:
@@ -150,7 +151,7 @@ class Heatmap(NbxWidget):
             for name, value in new.items():
                 setattr(self, name, value)
             if "selected" not in new and self.spatial_shape != old_shape:
-                self.selected = None
+                self.set_trait("selected", None)
 
     @classmethod
     def from_explanation(cls, explanation: Any, image: Any = None, *, output: int | None = None, **kwargs: Any) -> Heatmap:

@@ -30,7 +30,8 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
     """A sample selector, the sample with its top predicted classes, and its explanation.
 
     ``X``: images ``(n, C, H, W)`` or ``(n, H, W)`` (shown as a :class:`Heatmap` over the image;
-    the display image comes from ``images`` or from ``X`` min-max scaled) or a table ``(n, F)``
+    the display image comes from ``images``, drawn under the map when its H, W match, or from
+    ``X`` min-max scaled) or a table ``(n, F)``
     (shown as what-if :class:`FeatureBars`). ``method``: ``"auto"`` (saliency for images, which
     needs a torch model; shap for tables), a registry name, or an object with
     ``.explain(X, target=None)``. Each sample is explained for its predicted class.
@@ -229,11 +230,12 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         with view._computing("the explainer failed on this sample"):  # type: ignore[union-attr]
             e = self.explanation(i)
             if self.heatmap is not None:
-                image = self.display_image(i)
                 values = pick_output(e)
-                if tuple(image.shape[:2]) != tuple(values.shape[-2:]):
-                    image = None
-                self.heatmap.update(values=values, image=image, title=f"sample {i}")
+                image: np.ndarray | None = self.display_image(i)
+                with self.heatmap.hold_sync():
+                    if image is None or tuple(image.shape[:2]) != tuple(values.shape[-2:]):
+                        image = self.heatmap.image = None  # no picture of the map's size
+                    self.heatmap.update(values=values, image=image, title=f"sample {i}")
             else:
                 self.bars.enable_what_if(  # type: ignore[union-attr]
                     self.model, self.X[i], explainer=self._explainer, data=self.X, target=int(np.argmax(probs)),
