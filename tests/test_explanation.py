@@ -78,9 +78,9 @@ def test_construction_errors_name_the_problem():
         Explanation(np.zeros((3, 2)), base_values=np.zeros(4))
     with pytest.raises(ValueError, match=r"n=3"):
         Explanation(np.zeros((3, 2)), target=[0, 1])
-    with pytest.raises(ValueError, match="3 feature_names.*2 features"):
+    with pytest.raises(ValueError, match=r"3 feature_names.*2 features"):
         Explanation(np.zeros((3, 2)), feature_names=["a", "b", "c"])
-    with pytest.raises(ValueError, match="5 feature_names.*4 features"):
+    with pytest.raises(ValueError, match=r"5 feature_names.*4 features"):
         Explanation(np.zeros((3, 2, 2)), feature_names=list("abcde"))
     with pytest.raises(TypeError, match="numeric"):
         Explanation(np.array([["a", "b"]], dtype=object))

@@ -91,7 +91,7 @@ def test_plain_callable_and_torch_tensor_input():
 def test_wrong_row_count_and_nan_are_named():
     with pytest.raises(ValueError, match=r"shape \(2, 1\) for 3 input rows"):
         as_predict_fn(lambda X: np.zeros((2, 1)))(np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="NaN for 1 of 3 rows.*row 1"):
+    with pytest.raises(ValueError, match=r"NaN for 1 of 3 rows.*row 1"):
         as_predict_fn(lambda X: np.array([[0.0], [np.nan], [1.0]]))(np.zeros((3, 2)))
     with pytest.raises(TypeError, match="dtype"):
         as_predict_fn(lambda X: np.array(["a"] * len(X)))(np.zeros((1, 2)))
