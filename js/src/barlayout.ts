@@ -63,13 +63,14 @@ function finiteOr0(x: number): number {
 
 /**
  * Lay out the bars for `values` given a display `order` (from {@link orderByMagnitude}).
- * Bars mode: each width is `|v|` over the largest shown `|v|`, from the left edge.
+ * Bars mode: bars diverge from a zero axis on a track spanning `[min(0, v), max(0, v)]` of the
+ * shown values (all-positive values start at the left edge); the rest row is clipped to it.
  * Waterfall mode: each bar spans the running total before and after it, starting at
  * `baseValue`, on a track spanning the smallest to the largest running total; the rest row
  * is one more step, so the chain ends at `baseValue + sum(values)`.
  *
  * @example
- * layoutBars([2, -1], [0, 1], 0, "bars", null).rows.map((r) => r.width); // [100, 50]
+ * layoutBars([2, -1], [0, 1], 0, "bars", null).rows.map((r) => [r.left, r.width]); // [[33.3.., 66.6..], [0, 33.3..]]
  * layoutBars([2, -1], [0, 1], 0, "waterfall", 1).rows.map((r) => [r.left, r.width]); // [[0, 100], [50, 50]]
  */
 export function layoutBars(
@@ -84,14 +85,25 @@ export function layoutBars(
   const restIdx = order.slice(k);
   const restValue = restIdx.reduce((s, i) => s + finiteOr0(values[i]), 0);
   if (mode !== "waterfall") {
-    let peak = 0;
-    for (const i of shownIdx) peak = Math.max(peak, Math.abs(finiteOr0(values[i])));
-    const width = (v: number): number => (peak > 0 ? Math.min((Math.abs(finiteOr0(v)) / peak) * 100, 100) : 0);
-    const rows = shownIdx.map((i) => ({ index: i, value: values[i], left: 0, width: width(values[i]), cumulative: values[i] }));
-    const rest = restIdx.length
-      ? { index: -1, value: restValue, left: 0, width: width(restValue), cumulative: restValue, count: restIdx.length }
-      : null;
-    return { rows, rest, domain: [0, peak], basePos: 0, endPos: 0, end: restValue };
+    // Signed bars diverge from a zero axis: the track spans [min(0, v), max(0, v)] over the
+    // shown values, so all-positive values start at the left edge and mixed signs share an axis.
+    let lo = 0;
+    let hi = 0;
+    for (const i of shownIdx) {
+      const v = finiteOr0(values[i]);
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const clamp = (x: number): number => Math.min(Math.max(x, 0), 100);
+    const geom = (index: number, v: number): BarGeometry => {
+      const f = finiteOr0(v);
+      const left = clamp(pct(Math.min(0, f), lo, hi));
+      return { index, value: v, left, width: clamp(pct(Math.max(0, f), lo, hi)) - left, cumulative: v };
+    };
+    const rows = shownIdx.map((i) => geom(i, values[i]));
+    const rest = restIdx.length ? { ...geom(-1, restValue), count: restIdx.length } : null;
+    const zero = pct(0, lo, hi);
+    return { rows, rest, domain: [lo, hi], basePos: zero, endPos: zero, end: restValue };
   }
   const base = finiteOr0(baseValue ?? 0);
   const steps: Array<{ index: number; value: number; from: number; to: number }> = [];

@@ -105,6 +105,7 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
     const order = orderByMagnitude(values);
     const layout = layoutBars(values, order, getNumber(model, "top_k", 0), isWaterfall ? "waterfall" : "bars", baseVal);
     base.root.classList.toggle("nbx-mode-waterfall", isWaterfall);
+    list.style.setProperty("--nbx-zero", `${layout.basePos}%`);
     const fill = (i: number, g: BarGeometry): void => {
       const r = rows[i];
       r.name.textContent = names[i] ?? `feature ${i}`;

@@ -19,12 +19,21 @@ describe("layoutBars", () => {
   const values = [0.5, -2, 1, 0.25];
   const order = orderByMagnitude(values); // [1, 2, 0, 3]
 
-  it("bars: widths relative to the largest shown |value|, rest summed", () => {
+  it("bars: signed bars diverge from a zero axis, rest summed", () => {
+    // shown: -2 (idx 1) and 1 (idx 2): track [-2, 1], zero at 66.67 %
     const layout = layoutBars(values, order, 2, "bars", null);
-    expect(layout.rows.map((r) => [r.index, r.width])).toEqual([
-      [1, 100],
-      [2, 50],
-    ]);
+    expect(layout.domain).toEqual([-2, 1]);
+    expect(layout.basePos).toBeCloseTo(200 / 3, 10);
+    const geo = layout.rows.map((r) => [r.index, r.left, r.width]);
+    expect(geo[0][0]).toBe(1);
+    expect(geo[0][1]).toBe(0);
+    expect(geo[0][2]).toBeCloseTo(200 / 3, 10);
+    expect(geo[1][0]).toBe(2);
+    expect(geo[1][1]).toBeCloseTo(200 / 3, 10);
+    expect(geo[1][2]).toBeCloseTo(100 / 3, 10);
+    // all positive: from the left edge, widths relative to the largest
+    const pos = layoutBars([1, 4], [1, 0], 0, "bars", null);
+    expect(pos.rows.map((r) => [r.left, r.width])).toEqual([[0, 100], [0, 25]]);
     expect(layout.rest).toMatchObject({ count: 2, value: 0.75, index: -1 });
     expect(layoutBars(values, order, 0, "bars", null).rest).toBeNull();
   });
