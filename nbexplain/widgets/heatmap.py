@@ -17,7 +17,7 @@ import traitlets
 from ..codec import PRECISIONS
 from ._base import NbxWidget
 from ._explanation import pick_output, require_single
-from ._traits import ArrayTrait, to_display_image
+from ._traits import ArrayTrait, to_display_image, to_numpy
 
 __all__ = ["CMAPS", "Heatmap"]
 
@@ -182,8 +182,11 @@ def guess_image(data: Any, spatial: tuple[int, ...]) -> np.ndarray | None:
     """
     if data is None:
         return None
+    a = to_numpy(data)
+    if a.ndim == 3 and a.shape[0] in (1, 3) and tuple(a.shape[1:]) == tuple(spatial):
+        a = np.moveaxis(a, 0, -1)  # C x H x W with the map's H, W: settles e.g. 1 x 4 x 4
     try:
-        img = to_display_image(data, normalize=True)
+        img = to_display_image(a, normalize=True)
     except (traitlets.TraitError, TypeError, ValueError):
         return None
     return img if tuple(img.shape[:2]) == tuple(spatial) else None

@@ -195,8 +195,8 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         if self.images is not None:
             return to_display_image(self.images[i])
         x = self.X[i]
-        if x.ndim == 3 and x.shape[0] not in (1, 3, 4):
-            x = x.mean(axis=0)  # many channels: show their mean
+        if x.ndim == 3:  # C x H x W: RGB or grey as is, other channel counts as their mean
+            x = np.moveaxis(x, 0, -1) if x.shape[0] in (1, 3) else x.mean(axis=0)
         return to_display_image(x, normalize=True)
 
     def close(self) -> None:
