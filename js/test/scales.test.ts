@@ -49,6 +49,29 @@ describe("percentile (numpy's linear interpolation)", () => {
   });
 });
 
+describe("percentile by selection equals a full sort", () => {
+  const reference = (xs: number[], p: number): number => {
+    const s = Float64Array.from(xs.filter(Number.isFinite)).sort();
+    const index = (s.length - 1) * (p / 100);
+    const lo = Math.floor(index);
+    const hi = Math.min(lo + 1, s.length - 1);
+    const t = index - lo;
+    const diff = s[hi] - s[lo];
+    return t >= 0.5 ? s[hi] - diff * (1 - t) : s[lo] + diff * t;
+  };
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  it.each([1, 2, 3, 10, 101, 1000, 5000])("n=%i, with ties and non-finite values", (n) => {
+    const xs = Array.from({ length: n }, () => {
+      const r = rand();
+      if (r < 0.05) return NaN;
+      if (r < 0.07) return Infinity;
+      return r < 0.3 ? Math.round(r * 10) : Math.fround(r * 100 - 50); // many ties
+    });
+    for (const p of [0, 1, 25, 50, 90, 99, 99.9, 100]) expect(percentile(xs, p)).toBe(reference(xs, p));
+  });
+});
+
 describe("colorScale", () => {
   it("uses the percentile of abs(v)", () => {
     expect(colorScale(f32([-4, 1, 2, 3]), 100)).toBe(4);
