@@ -62,11 +62,13 @@ y = data.target
 names = [str(n) for n in data.feature_names[:8]]
 names[6] = '<img src=x onerror="window.__nbx_pwned=1">'
 names[7] = "<script>window.__nbx_pwned=1</script>"
-model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)'''
+model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+# The sample closest to the decision boundary, so a slider visibly moves the prediction.
+i = int(np.argmin(np.abs(model.predict_proba(X)[:, 0] - 0.5)))'''
 
 FEATURE_BARS_WIDGET = '''w = nbexplain.FeatureBars.what_if(
     model,
-    X[0],
+    X[i],
     data=X[:60],
     explainer="shap",
     feature_names=names,
