@@ -295,3 +295,13 @@ def test_import_is_fast_and_loads_no_heavy_libraries():
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_saliency_casts_float64_data_to_the_model_dtype():
+    """scikit-learn data is float64; a float32 model must still explain it (same values)."""
+    model = mlp()
+    x64 = np.random.default_rng(4).normal(size=(3, 6))
+    e64 = Saliency(model).explain(x64)
+    e32 = Saliency(model).explain(x64.astype(np.float32))
+    np.testing.assert_allclose(e64.values, e32.values, atol=1e-6)
+    assert e64.values.dtype == np.float32

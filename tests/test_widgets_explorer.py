@@ -68,7 +68,7 @@ def test_image_explorer_switches_samples(digits: Any) -> None:
         assert panel.true_label == f"digit {y[i]}" and panel.kind == "image"
         np.testing.assert_array_equal(panel.image, to_display_image(X[i, 0].numpy(), normalize=True))
         direct = get_explainer("saliency", cnn).explain(X[i : i + 1], target=int(probs.argmax()))[0]
-        np.testing.assert_allclose(heatmap.values, direct.values, rtol=1e-5)
+        np.testing.assert_allclose(heatmap.values, direct.values.reshape(heatmap.values.shape), rtol=1e-5)
         assert heatmap.image.shape == (8, 8) and heatmap.error == ""
     assert ex.heatmap is heatmap and ex.panel is panel  # the same widgets are reused
     ex.slider.value = 7  # the slider drives the index

@@ -82,11 +82,11 @@ def test_from_explanation_with_real_saliency() -> None:
     x = torch.rand(2, 1, 8, 8)
     e = get_explainer("saliency", cnn).explain(x, target=np.array([2, 0]))
     w = Heatmap.from_explanation(e[1], title="s")
-    np.testing.assert_array_equal(w.values, e[1].values)
-    assert w.values.shape == (1, 8, 8) and w.image.shape == (8, 8) and w.value_label == "saliency"
+    np.testing.assert_array_equal(w.values, e[1].values[0])  # the single channel is squeezed
+    assert w.values.shape == (8, 8) and w.image.shape == (8, 8) and w.value_label == "saliency"
     with pytest.raises(ValueError, match=r"single-sample Explanation.*2 samples"):
         Heatmap.from_explanation(e)
-    assert Heatmap.from_explanation(e[:1], image=np.zeros((8, 8))).values.shape == (1, 8, 8)
+    assert Heatmap.from_explanation(e[:1], image=np.zeros((8, 8))).values.shape == (8, 8)
 
 
 def test_missing_bundle_says_how_to_build(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
@@ -95,3 +95,12 @@ def test_missing_bundle_says_how_to_build(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setattr(_base, "ESM_PATH", _base.STATIC_DIR / "no-such-bundle.js")
     with pytest.raises(_base.BundleMissingError, match=r"pip install.*npm run build"):
         Heatmap(np.zeros((2, 2)))
+
+
+def test_single_channel_maps_are_squeezed_to_two_dimensions():
+    """(1, H, W) maps (a grey image's attribution) need no channel reduction."""
+    from nbexplain.widgets import Heatmap
+
+    w = Heatmap(np.arange(12.0).reshape(1, 3, 4), image=np.zeros((3, 4), dtype=np.uint8))
+    assert w.values.shape == (3, 4)
+    w.close()

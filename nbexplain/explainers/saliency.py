@@ -75,7 +75,7 @@ class Saliency:
                              "add the sample axis with x[None]")
         n = x.shape[0]
         model = self.model
-        leaf = x.detach().to(model_device(model)).requires_grad_(True)
+        leaf = x.detach().to(model_device(model), dtype=_param_dtype(model, x.dtype)).requires_grad_(True)
         was_training = model.training
         params = list(model.parameters())
         flags = [p.requires_grad for p in params]
@@ -118,6 +118,16 @@ class Saliency:
             method=self.method,
             params={"absolute": self.absolute, "target": "callable" if targets is None else "index"},
         )
+
+
+def _param_dtype(model: Any, fallback: Any) -> Any:
+    """The floating dtype of the model's parameters (float64 numpy data meets a float32 model)."""
+    import torch
+
+    for p in model.parameters():
+        if torch.is_floating_point(p):
+            return p.dtype
+    return fallback
 
 
 def _as_float_tensor(inputs: Any) -> Any:

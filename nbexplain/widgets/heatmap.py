@@ -110,7 +110,10 @@ class Heatmap(NbxWidget):
 
     @traitlets.validate("values")
     def _valid_values(self, proposal: Any) -> np.ndarray:
-        return self._check_pair(proposal["value"], self.image)
+        values = proposal["value"]
+        if values.ndim == 3 and values.shape[0] == 1:
+            values = values[0]  # one channel: nothing to reduce, and no reduce control shown
+        return self._check_pair(values, self.image)
 
     @traitlets.validate("image")
     def _valid_image(self, proposal: Any) -> np.ndarray | None:
