@@ -150,6 +150,7 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
     fvalues = getFloatArray(model, "feature_values")?.data ?? null;
     names = getStringList(model, "feature_names");
     ensureRows(values.length);
+    base.root.classList.toggle("nbx-has-whatif", getBool(model, "whatif"));
     whatif.sync(getBool(model, "whatif"), fvalues);
     relayout(!whatif.dragging);
   };

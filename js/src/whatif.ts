@@ -45,9 +45,47 @@ export function f32String(x: number): string {
   return String(Number(x.toPrecision(7)));
 }
 
+/**
+ * A feature's slider range as integer positions 0..n: position k is `lo + k * step`, and the
+ * last position is exactly `hi`. (A float `step` on the input itself lets the browser snap one
+ * step short of `hi` through rounding.)
+ *
+ * @example
+ * const g = sliderGrid(0, 1, 0.3); // { lo: 0, hi: 1, step: 0.3, n: 4 }
+ * valueAt(g, 4); // 1
+ * positionOf(g, 0.61); // 2
+ */
+export interface SliderGrid {
+  lo: number;
+  hi: number;
+  step: number;
+  n: number;
+}
+
+/** Build a {@link SliderGrid}; a non-positive or non-finite step gives 100 positions. */
+export function sliderGrid(lo: number, hi: number, step: number): SliderGrid {
+  const span = hi - lo;
+  if (!(span > 0)) return { lo, hi: lo, step: 1, n: 0 };
+  const s = step > 0 && Number.isFinite(step) ? step : span / 100;
+  const n = Math.max(1, Math.ceil(span / s - 1e-6));
+  return { lo, hi, step: s, n };
+}
+
+/** The value at integer position `k` of `g` (the last position is exactly `hi`). */
+export function valueAt(g: SliderGrid, k: number): number {
+  return k >= g.n ? g.hi : g.lo + k * g.step;
+}
+
+/** The nearest integer position of `v` on `g` (clamped to 0..n). */
+export function positionOf(g: SliderGrid, v: number): number {
+  if (!Number.isFinite(v) || g.n === 0) return 0;
+  return Math.min(g.n, Math.max(0, Math.round((v - g.lo) / g.step)));
+}
+
 interface Slider {
   input: HTMLInputElement;
   readout: HTMLSpanElement;
+  grid: SliderGrid;
 }
 
 /** The set of what-if sliders of one feature-bars view. */
@@ -83,7 +121,7 @@ export class WhatIf {
   /** Create one slider per feature (after the rows were rebuilt). */
   rebuild(count: number): void {
     this.sliders = Array.from({ length: count }, (_, i) => {
-      const input = rangeInput("nbx-whatif", { min: 0, max: 1, step: 0.01, value: 0, label: `what-if value ${i}` });
+      const input = rangeInput("nbx-whatif", { min: 0, max: 100, step: 1, value: 0, label: `what-if value ${i}` });
       input.dataset.index = String(i);
       const readout = h("span", "nbx-whatif-value");
       readout.dataset.index = String(i);
@@ -92,7 +130,7 @@ export class WhatIf {
         this.active = i;
       });
       input.addEventListener("input", () => this.onInput(i));
-      return { input, readout };
+      return { input, readout, grid: sliderGrid(0, 1, 0.01) };
     });
     this.current = new Float32Array(count);
     this.lastSent = null;
@@ -119,10 +157,14 @@ export class WhatIf {
     this.sliders.forEach((s, i) => {
       const v = this.current[i];
       const fb = fallbackRange(v);
-      s.input.min = f32String(lo?.[i] ?? fb.min);
-      s.input.max = f32String(hi?.[i] ?? fb.max);
-      s.input.step = f32String(step?.[i] ?? fb.step);
-      if (i !== this.active) s.input.value = f32String(v);
+      s.grid = sliderGrid(lo?.[i] ?? fb.min, hi?.[i] ?? fb.max, step?.[i] ?? fb.step);
+      s.input.min = "0";
+      s.input.max = String(s.grid.n);
+      s.input.step = "1";
+      s.input.dataset.min = f32String(s.grid.lo);
+      s.input.dataset.max = f32String(s.grid.hi);
+      if (i !== this.active) s.input.value = String(positionOf(s.grid, v));
+      s.input.dataset.value = f32String(v);
       s.readout.textContent = formatValue(v);
     });
   }
@@ -135,8 +177,10 @@ export class WhatIf {
   }
 
   private onInput(i: number): void {
-    const v = Number(this.sliders[i].input.value);
+    const slider = this.sliders[i];
+    const v = Math.fround(valueAt(slider.grid, Number(slider.input.value)));
     this.current[i] = v;
+    slider.input.dataset.value = f32String(v);
     this.sliders[i].readout.textContent = formatValue(v);
     this.send();
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { debounce, formatValue } from "../src/dom";
 import { imageToRgba, topClasses } from "../src/samplepanel";
-import { f32String, fallbackRange, sameValues } from "../src/whatif";
+import { f32String, fallbackRange, positionOf, sameValues, sliderGrid, valueAt } from "../src/whatif";
 
 describe("formatValue", () => {
   it.each([
@@ -72,5 +72,21 @@ describe("sample panel helpers", () => {
     expect(Array.from(imageToRgba({ shape: [1, 2], data: new Uint8Array([7, 9]) }))).toEqual([7, 7, 7, 255, 9, 9, 9, 255]);
     expect(Array.from(imageToRgba({ shape: [1, 1, 3], data: new Uint8Array([1, 2, 3]) }))).toEqual([1, 2, 3, 255]);
     expect(() => imageToRgba({ shape: [1, 1, 4], data: new Uint8Array(4) })).toThrow(/H x W x 3/);
+  });
+});
+
+describe("what-if slider grid", () => {
+  it("ends exactly on the maximum whatever the float step", () => {
+    const g = sliderGrid(0.1, 21.16, Math.fround((21.16 - 0.1) / 100));
+    expect(valueAt(g, g.n)).toBe(21.16);
+    expect(g.n).toBeGreaterThanOrEqual(100);
+    expect(valueAt(g, 0)).toBe(0.1);
+    expect(positionOf(g, 21.16)).toBe(g.n);
+    expect(positionOf(g, -5)).toBe(0);
+  });
+  it("handles a constant feature and a missing step", () => {
+    expect(sliderGrid(3, 3, 0.1).n).toBe(0);
+    expect(sliderGrid(0, 1, 0).n).toBe(100);
+    expect(sliderGrid(0, 1, 0.3)).toEqual({ lo: 0, hi: 1, step: 0.3, n: 4 });
   });
 });
