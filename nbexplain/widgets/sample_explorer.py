@@ -235,13 +235,22 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
                 with self.heatmap.hold_sync():
                     if image is None or tuple(image.shape[:2]) != tuple(values.shape[-2:]):
                         image = self.heatmap.image = None  # no picture of the map's size
-                    self.heatmap.update(values=values, image=image, title=f"sample {i}")
+                    self.heatmap.update(values=values, image=image, title=self._map_title(i, e))
             else:
                 self.bars.enable_what_if(  # type: ignore[union-attr]
                     self.model, self.X[i], explainer=self._explainer, data=self.X, target=int(np.argmax(probs)),
                     class_names=self.class_names, explanation=e, probabilities=probs,
                 )
         self.cached_label.value = f"{len(self._cache)} cached"
+
+    def _map_title(self, i: int, e: Any) -> str:
+        """``"sample 3: saliency for class '7'"`` (the method and the explained class)."""
+        target = getattr(e, "target", None)
+        if target is None:
+            return f"sample {i}: {e.method}"
+        t = int(np.asarray(target).reshape(-1)[0])
+        name = self.class_names[t] if self.class_names and 0 <= t < len(self.class_names) else f"class {t}"
+        return f"sample {i}: {e.method} for {name!r}"
 
     def _true_label(self, i: int) -> str:
         if self.y is None:
