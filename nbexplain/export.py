@@ -1,0 +1,362 @@
+"""Save a notebook with its nbexplain widgets as an HTML page that draws offline.
+
+``export_html`` runs the notebook with nbclient (which stores every widget's state in the notebook
+metadata), or uses the state saved by Jupyter, and converts it with nbconvert's ``HTMLExporter``.
+nbconvert's page would load require.js, the widget HTML manager and anywidget from public CDNs; this
+page loads local copies instead, written into a folder beside it::
+
+    quickstart.html
+    quickstart_files/require.js      # npm requirejs, shipped in nbexplain/static/vendor/
+    quickstart_files/embed-amd.js    # npm @jupyter-widgets/html-manager@1 (ipywidgets base and
+                                     # controls are bundled in it), shipped beside require.js
+    quickstart_files/anywidget.js    # anywidget's AMD build, from the installed anywidget
+
+Open ``quickstart.html`` in a browser (keep the folder beside it, e.g. zip both): every widget
+draws from its saved state, and the controls that run in the browser (a heatmap's opacity, colour
+map, clip and threshold; FeatureBars' top-k and mode; linked ipywidgets) keep working without a
+kernel. What needs Python does not: what-if sliders do not re-explain, and a SampleExplorer keeps
+showing the sample it showed when the notebook was run. MathJax is not loaded (it lives on a CDN): LaTeX in Markdown cells shows as its source.
+
+Example:
+    >>> from nbexplain.export import export_html                          # doctest: +SKIP
+    >>> export_html("notebooks/quickstart.ipynb")                         # doctest: +SKIP
+    PosixPath('notebooks/quickstart.html')
+    >>> export_html("saved.ipynb", "site/saved.html", execute=False)      # doctest: +SKIP
+    PosixPath('site/saved.html')
+
+From a shell::
+
+    python -m nbexplain.export notebooks/quickstart.ipynb               # -> notebooks/quickstart.html
+    python -m nbexplain.export saved.ipynb -o site/saved.html --no-execute
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.resources
+import re
+import shutil
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+__all__ = [
+    "ExportError",
+    "MissingWidgetStateError",
+    "NotebookExecutionError",
+    "VendoredFilesMissingError",
+    "export_html",
+    "main",
+    "vendored_files",
+]
+
+#: Where ``npm run build`` puts require.js and the html-manager embed (shipped in the wheel).
+VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
+#: The vendored files: name in the ``<name>_files/`` folder -> file in ``VENDOR_DIR``.
+_VENDORED = {"require.js": "require.js", "embed-amd.js": "embed-amd.js"}
+#: anywidget's AMD build inside the installed anywidget package.
+_ANYWIDGET_AMD = ("nbextension", "index.js")
+
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
+# nbconvert's "lab" page, changed: require.js is followed by a require.config that maps `anywidget`
+# to the local AMD file; the require.js tag names a local folder that does not exist as the widget
+# CDN (embed-amd.js reads `data-jupyter-widgets-cdn` from any script tag), so a widget module that
+# is not vendored fails here instead of being fetched from jsDelivr; ipywidgets get the UI font;
+# MathJax and Mermaid (CDN-only) are left out.
+_TEMPLATE_NAME = "nbexplain_offline.html.j2"
+_TEMPLATE = """\
+{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}
+<script src="{{ resources.require_js_url | e }}" data-jupyter-widgets-cdn="{{ resources.nbexplain.no_cdn_url | e }}"></script>
+<script>
+require.config({paths: {"anywidget": {{ resources.nbexplain.anywidget_module | tojson }}}});
+</script>
+{%- endblock html_head_js_requirejs -%}
+{%- block extra_css -%}
+<style type="text/css">
+/* JupyterLab gives its body the UI font; this page's body has none, so ipywidgets' labels and
+   readouts would fall back to the browser's serif font. */
+.jupyter-widgets { font-family: var(--jp-ui-font-family); }
+</style>
+{%- endblock extra_css -%}
+{%- block html_head_js_mathjax -%}
+{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}
+{%- endblock html_head_js_mermaidjs -%}
+"""
+
+_EXTERNAL_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]+""", re.I)
+
+
+class ExportError(RuntimeError):
+    """The notebook could not be exported to an offline HTML page."""
+
+
+class VendoredFilesMissingError(ExportError, FileNotFoundError):
+    """A JavaScript file the offline page needs is not installed."""
+
+
+class NotebookExecutionError(ExportError):
+    """A cell failed (raised, timed out or killed its kernel) while the notebook was executed.
+
+    ``cell_index`` counts every cell from 0, Markdown included, as nbformat does.
+    """
+
+    def __init__(self, message: str, cell_index: int | None = None) -> None:
+        super().__init__(message)
+        self.cell_index = cell_index
+
+
+class MissingWidgetStateError(ExportError):
+    """The notebook shows widgets but holds no saved state for them (nothing could draw)."""
+
+
+def vendored_files() -> dict[str, Path]:
+    """The JavaScript files an exported page loads: name beside the HTML -> installed file.
+
+    Raises :class:`VendoredFilesMissingError` (saying how to reinstall) when one is missing.
+
+    Example:
+        >>> sorted(vendored_files())                                      # doctest: +SKIP
+        ['anywidget.js', 'embed-amd.js', 'require.js']
+    """
+    files = {name: VENDOR_DIR / src for name, src in _VENDORED.items()}
+    missing = [path for path in files.values() if not path.is_file()]
+    if missing:
+        raise VendoredFilesMissingError(
+            "the offline HTML export needs JavaScript files that are not installed: "
+            + ", ".join(str(p) for p in missing)
+            + ". Reinstall nbexplain (`pip install --force-reinstall nbexplain`), or in a checkout "
+            "run `npm install && npm run build` in the repository root (it copies them from "
+            "node_modules/requirejs and node_modules/@jupyter-widgets/html-manager)."
+        )
+    files["anywidget.js"] = _anywidget_amd()
+    return files
+
+
+def _anywidget_amd() -> Path:
+    try:
+        root = importlib.resources.files("anywidget")
+    except ModuleNotFoundError as err:
+        raise VendoredFilesMissingError(
+            "anywidget is not installed; the offline HTML export needs its AMD build: "
+            "`pip install anywidget`"
+        ) from err
+    path = Path(str(root.joinpath(*_ANYWIDGET_AMD)))
+    if not path.is_file():
+        import anywidget
+
+        raise VendoredFilesMissingError(
+            f"anywidget {getattr(anywidget, '__version__', '?')} at {Path(str(root))} has no AMD "
+            f"build ({'/'.join(_ANYWIDGET_AMD)}), which the offline HTML export loads. Reinstall "
+            "it from its wheel: `pip install --force-reinstall anywidget`."
+        )
+    return path
+
+
+def export_html(
+    notebook_path: str | Path,
+    output_path: str | Path | None = None,
+    *,
+    execute: bool = True,
+    timeout: int = 120,
+    kernel_name: str | None = None,
+) -> Path:
+    """Write ``notebook_path`` as an HTML page whose widgets draw without a network; return its path.
+
+    Args:
+        notebook_path: the ``.ipynb`` file.
+        output_path: the ``.html`` to write; default: the notebook's path with ``.html``. The
+            JavaScript it loads is written to ``<stem>_files/`` beside it (keep them together).
+        execute: run every cell first (nbclient, in the notebook's folder, storing the widget
+            state). With ``False`` the outputs and widget state saved in the notebook are used
+            (in JupyterLab: turn on Settings > Save Widget State Automatically before saving).
+        timeout: seconds each cell may run.
+        kernel_name: the kernel to run; default: the notebook's kernelspec.
+
+    Raises:
+        FileNotFoundError: the notebook does not exist.
+        VendoredFilesMissingError: require.js, the html-manager embed or anywidget's AMD build is
+            not installed (the message says how to reinstall).
+        NotebookExecutionError: a cell raised, timed out or killed the kernel (the message names
+            the cell and shows its first line).
+        MissingWidgetStateError: the notebook shows widgets but holds no state for them.
+
+    Example:
+        >>> page = export_html("notebooks/quickstart.ipynb", "/tmp/q.html")   # doctest: +SKIP
+        >>> sorted(p.name for p in page.with_name("q_files").iterdir())     # doctest: +SKIP
+        ['anywidget.js', 'embed-amd.js', 'require.js']
+    """
+    import nbformat
+
+    notebook_path = Path(notebook_path)
+    if not notebook_path.is_file():
+        raise FileNotFoundError(f"no notebook at {notebook_path}")
+    out = Path(output_path) if output_path is not None else notebook_path.with_suffix(".html")
+    if out.suffix.lower() not in {".html", ".htm"}:
+        out = out.with_name(out.name + ".html")
+    files = vendored_files()  # fail before running anything
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    if execute:
+        _execute(nb, notebook_path, timeout=timeout, kernel_name=kernel_name)
+    _check_widget_state(nb, notebook_path, executed=execute)
+
+    files_dir = out.parent / f"{out.stem}_files"
+    files_url = quote(files_dir.name)
+    body = _convert(
+        nb,
+        name=notebook_path.stem,
+        files_url=files_url,
+    )
+    external = sorted(set(m.group(0) for m in _EXTERNAL_SCRIPT.finditer(body)))
+    if external:
+        warnings.warn(
+            f"{notebook_path.name}: the notebook's own outputs load scripts from the network, which "
+            "will not draw offline: " + "; ".join(external),
+            stacklevel=2,
+        )
+
+    files_dir.mkdir(parents=True, exist_ok=True)
+    for name, src in files.items():
+        shutil.copyfile(src, files_dir / name)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def _execute(nb: Any, notebook_path: Path, *, timeout: int, kernel_name: str | None) -> None:
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    current: dict[str, int] = {}
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        current["index"] = cell_index
+
+    kwargs: dict[str, Any] = {}
+    if kernel_name:
+        kwargs["kernel_name"] = kernel_name
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        store_widget_state=True,
+        resources={"metadata": {"path": str(notebook_path.parent.resolve())}},
+        on_cell_start=on_cell_start,
+        **kwargs,
+    )
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        index = current.get("index")
+        where = "before any cell ran" if index is None else _describe_cell(nb, index)
+        if isinstance(err, CellExecutionError):
+            what = f"{err.ename}: {err.evalue}"
+        elif isinstance(err, CellTimeoutError):
+            what = f"it ran longer than {timeout} s (raise `timeout`)"
+        else:
+            what = f"the kernel died ({err})"
+        message = f"executing {notebook_path} failed in {where}: {what}"
+        if isinstance(err, CellExecutionError):
+            message += "\n\n" + str(err).strip()
+        raise NotebookExecutionError(message, index) from err
+
+
+def _describe_cell(nb: Any, index: int) -> str:
+    cell = nb.cells[index]
+    n_code = sum(1 for c in nb.cells[: index + 1] if c.cell_type == "code")
+    lines = [line for line in str(cell.source).splitlines() if line.strip()]
+    first = lines[0].strip() if lines else ""
+    if len(first) > 80:
+        first = first[:77] + "..."
+    return f"cell {index + 1} of {len(nb.cells)} (code cell {n_code}, starting {first!r})"
+
+
+def _check_widget_state(nb: Any, notebook_path: Path, *, executed: bool) -> None:
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+    views = [
+        output["data"][WIDGET_VIEW_MIME].get("model_id")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if WIDGET_VIEW_MIME in output.get("data", {})
+    ]
+    missing = [model_id for model_id in views if model_id not in state]
+    if not missing:
+        return
+    if executed:
+        hint = "the kernel's widget state was not stored (is ipywidgets installed in the kernel?)"
+    else:
+        hint = (
+            "save it with the widget state (JupyterLab: Settings > Save Widget State "
+            "Automatically, then save; or export without --no-execute to run it afresh)"
+        )
+    raise MissingWidgetStateError(
+        f"{notebook_path}: {len(missing)} of {len(views)} widget outputs have no saved state, so "
+        f"they cannot draw in HTML: {hint}"
+    )
+
+
+def _convert(nb: Any, *, name: str, files_url: str) -> str:
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file=_TEMPLATE_NAME,
+        extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+        require_js_url=f"{files_url}/require.js",
+        widget_renderer_url=f"{files_url}/embed-amd.js",
+        mathjax_url="",
+    )
+    resources = {
+        "metadata": {"name": name},
+        "nbexplain": {
+            # requirejs resolves paths against the page's folder and adds ".js" itself.
+            "anywidget_module": f"{files_url}/anywidget",
+            "no_cdn_url": f"{files_url}/no-cdn/",
+        },
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return str(body)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: ``python -m nbexplain.export NOTEBOOK [-o OUT] [--no-execute]``.
+
+    Prints the page's path and returns 0; prints the error and returns 1 on failure.
+
+    Example:
+        >>> main(["notebooks/quickstart.ipynb", "-o", "/tmp/q.html"])     # doctest: +SKIP
+        /tmp/q.html (and /tmp/q_files/)
+        0
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m nbexplain.export",
+        description="Save a notebook with its nbexplain widgets as an HTML page that draws "
+        "offline (the JavaScript it needs goes into <name>_files/ beside it).",
+    )
+    parser.add_argument("notebook", type=Path, help="the .ipynb to export")
+    parser.add_argument("-o", "--output", type=Path, default=None,
+                        help="the .html to write (default: the notebook's name with .html)")
+    parser.add_argument("--no-execute", action="store_true",
+                        help="do not run the notebook; use its saved outputs and widget state")
+    parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    parser.add_argument("--kernel", default=None, help="kernel name (default: the notebook's)")
+    args = parser.parse_args(argv)
+    try:
+        out = export_html(args.notebook, args.output, execute=not args.no_execute,
+                          timeout=args.timeout, kernel_name=args.kernel)
+    except (ExportError, FileNotFoundError) as err:
+        print(f"nbexplain.export: error: {err}", file=sys.stderr)
+        return 1
+    print(f"{out} (and {out.parent / (out.stem + '_files')}/)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
