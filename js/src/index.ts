@@ -26,7 +26,7 @@ export const VIEWS: Readonly<Record<string, ViewRenderer>> = {
  * const cleanup = render({ model, el });
  * cleanup(); // removes listeners and DOM
  */
-export function render({ model, el }: Pick<RenderProps, "model" | "el">): () => void {
+function render({ model, el }: Pick<RenderProps, "model" | "el">): () => void {
   const view: unknown = model.get("_view");
   const renderer = typeof view === "string" && Object.hasOwn(VIEWS, view) ? VIEWS[view] : undefined;
   if (!renderer) {
