@@ -1,0 +1,576 @@
+"""The machinery every gradient explainer shares: inputs, model state, targets, chunking, memory.
+
+A gradient method only writes ``_attribute`` (see :class:`GradientExplainer`); this module does
+the rest, the same way for every method:
+
+1. inputs (tensor or numpy, any device) become a float tensor on the model's device, in the
+   dtype of its parameters (``to_input_tensor``);
+2. targets are resolved once from one forward pass (``None`` = the predicted output), or a
+   callable target is kept and applied to every forward pass (``objective``);
+3. the model runs inside :func:`frozen`: eval mode, parameters with ``requires_grad=False`` (so
+   no ``.grad`` accumulates), both restored afterwards, also when the model raises;
+4. work is cut into chunks: ``internal_batch_size="auto"`` picks the largest chunk that fits
+   (free GPU memory, or ``cpu_memory_budget`` on CPU) from a measured per-input cost, and a CUDA
+   out-of-memory error halves the chunk and the work goes on (:func:`run_chunked`).
+
+Example:
+    >>> import torch
+    >>> model = torch.nn.Linear(3, 2)
+    >>> x = torch.ones(4, 3)
+    >>> with frozen(model):
+    ...     grad, selected = input_gradients(model, x, torch.tensor([0, 1, 0, 1]))
+    >>> grad.shape, selected.shape
+    (torch.Size([4, 3]), torch.Size([4]))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from nbexplain.explainers._targets import callable_objective, is_callable_target, resolve_target
+from nbexplain.explanation import Explanation
+from nbexplain.models import model_device
+
+#: Default CPU memory budget for one chunk's forward and backward pass, in bytes.
+CPU_MEMORY_BUDGET = 2 * 1024**3
+#: Fraction of the free GPU memory a chunk may use.
+GPU_MEMORY_FRACTION = 0.8
+#: Chunks never exceed this many inputs (beyond it, throughput stops improving).
+MAX_CHUNK = 1024
+
+
+class GradientError(ValueError):
+    """A model or input that a gradient method cannot explain; the message says what to do."""
+
+
+# -- model state ----------------------------------------------------------------------------------
+def hook_count(model: Any) -> int:
+    """Forward, pre-forward and backward hooks registered on ``model`` and its submodules.
+
+    Example:
+        >>> import torch
+        >>> hook_count(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+        0
+    """
+    total = 0
+    for m in model.modules():
+        for name in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"):
+            total += len(getattr(m, name, {}) or {})
+    return total
+
+
+@contextlib.contextmanager
+def frozen(model: Any) -> Iterator[Any]:
+    """Eval mode and ``requires_grad=False`` on every parameter; both restored on exit.
+
+    Restores the ``training`` flag of every submodule (not only the root's), also when the body
+    raises.
+
+    Example:
+        >>> import torch
+        >>> m = torch.nn.Linear(2, 2).train()
+        >>> with frozen(m):
+        ...     m.training, m.weight.requires_grad
+        (False, False)
+        >>> m.training, m.weight.requires_grad
+        (True, True)
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    params = list(model.parameters())
+    flags = [p.requires_grad for p in params]
+    try:
+        model.eval()
+        for p in params:
+            p.requires_grad_(False)
+        yield model
+    finally:
+        for m, mode in modes:
+            m.training = mode
+        for p, flag in zip(params, flags, strict=True):
+            p.requires_grad_(flag)
+
+
+def param_dtype(model: Any, fallback: Any = None) -> Any:
+    """The floating dtype of the model's first floating parameter (``fallback`` if none).
+
+    Example:
+        >>> import torch
+        >>> param_dtype(torch.nn.Linear(2, 2).double())
+        torch.float64
+    """
+    import torch
+
+    for p in model.parameters():
+        if torch.is_floating_point(p):
+            return p.dtype
+    return fallback if fallback is not None else torch.float32
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+def to_input_tensor(inputs: Any, model: Any, name: str = "inputs") -> Any:
+    """``inputs`` (tensor or array, any device) as a float tensor on the model's device and dtype.
+
+    Raises ``TypeError`` for integer or boolean data (gradients need floats) and ``ValueError`` for
+    a missing sample axis.
+
+    Example:
+        >>> import torch, numpy as np
+        >>> to_input_tensor(np.zeros((2, 3)), torch.nn.Linear(3, 1)).dtype
+        torch.float32
+    """
+    import torch
+
+    if isinstance(inputs, torch.Tensor):
+        t = inputs.detach()
+    else:
+        arr = np.asarray(inputs)
+        if arr.dtype == object:
+            raise TypeError(f"{name} must be a numeric tensor or array, got dtype object")
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    if not torch.is_floating_point(t):
+        raise TypeError(f"{name} have dtype {t.dtype}; gradients need floating point: cast to float first "
+                        "(x.float() or x.astype(np.float32)); token ids need a layer attribution instead")
+    if t.ndim < 2:
+        raise ValueError(f"{name} must be a batch (n, ...), got shape {tuple(t.shape)}; add the sample axis "
+                         "with x[None]")
+    if t.shape[0] == 0:
+        raise ValueError(f"{name} hold no samples (shape {tuple(t.shape)}); pass at least one")
+    return t.to(device=model_device(model), dtype=param_dtype(model, t.dtype))
+
+
+def baseline_tensor(baselines: Any, x: Any, name: str = "baselines") -> Any:
+    """Baselines broadcast to ``x``'s shape: None (zeros), a number, one sample, or one per sample.
+
+    Raises ``ValueError`` naming both shapes when they do not broadcast.
+
+    Example:
+        >>> import torch
+        >>> baseline_tensor(0.5, torch.zeros(2, 3))[1].tolist()
+        [0.5, 0.5, 0.5]
+    """
+    import torch
+
+    if baselines is None:
+        return torch.zeros_like(x)
+    if isinstance(baselines, (int, float)):
+        return torch.full_like(x, float(baselines))
+    b = baselines.detach() if isinstance(baselines, torch.Tensor) else torch.as_tensor(np.asarray(baselines))
+    b = b.to(device=x.device, dtype=x.dtype)
+    if b.shape == x.shape[1:]:
+        b = b.unsqueeze(0)
+    if b.shape[1:] != x.shape[1:] or b.shape[0] not in (1, x.shape[0]):
+        raise ValueError(f"{name} have shape {tuple(b.shape)} but inputs have shape {tuple(x.shape)}; pass one "
+                         f"baseline of shape {tuple(x.shape[1:])}, one per sample {tuple(x.shape)}, or a number")
+    return b.expand_as(x).clone()
+
+
+# -- outputs and targets --------------------------------------------------------------------------
+def model_outputs(model: Any, x: Any) -> Any:
+    """Run the model and return its output as (n, k) (a 1-D output becomes (n, 1)).
+
+    Example:
+        >>> import torch
+        >>> model_outputs(torch.nn.Linear(3, 2), torch.zeros(4, 3)).shape
+        torch.Size([4, 2])
+    """
+    import torch
+
+    out = model(x)
+    if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
+        raise GradientError(f"the model returned a {type(out).__name__} of {len(out)} tensors; wrap it to return "
+                            "one (n, k) tensor of outputs, e.g. lambda x: model(x)[0]")
+    if not isinstance(out, torch.Tensor):
+        raise GradientError(f"the model returned {type(out).__name__}; gradient methods need a tensor (n, k) "
+                            "of outputs (wrap the model to return the logits)")
+    n = x.shape[0]
+    if out.ndim == 0 or out.shape[0] != n:
+        raise GradientError(f"the model returned shape {tuple(out.shape)} for {n} inputs; the first axis must "
+                            "be the sample axis")
+    return out.reshape(n, -1)
+
+
+def resolve_targets(model: Any, x: Any, target: Any, chunk: int = 256) -> Any:
+    """Output indices (int64 numpy, one per sample) for ``target``; a callable is returned as is.
+
+    ``None`` runs the model (without gradients, in chunks) and takes each sample's top output.
+
+    Example:
+        >>> import torch
+        >>> resolve_targets(torch.nn.Linear(2, 3), torch.zeros(2, 2), 2).tolist()
+        [2, 2]
+    """
+    import torch
+
+    if is_callable_target(target):
+        return target
+    with torch.no_grad():
+        if target is None:
+            outs = [model_outputs(model, x[i:i + chunk]).float().cpu().numpy() for i in range(0, x.shape[0], chunk)]
+            return resolve_target(None, np.concatenate(outs))
+        k = model_outputs(model, x[:1]).shape[1]
+    return resolve_target(target, np.zeros((x.shape[0], k), dtype=np.float32))
+
+
+def objective(out: Any, targets: Any) -> Any:
+    """The scalar per sample that is explained: ``out[i, targets[i]]``, or ``targets(out)``.
+
+    Example:
+        >>> import torch
+        >>> objective(torch.eye(2), torch.tensor([1, 1])).tolist()
+        [0.0, 1.0]
+    """
+    import torch
+
+    n = out.shape[0]
+    if callable(targets) and not isinstance(targets, (np.ndarray, torch.Tensor)):
+        return callable_objective(targets, out, n)
+    index = torch.as_tensor(targets, device=out.device).reshape(n, 1)
+    return out.gather(1, index).reshape(n)
+
+
+def input_gradients(model: Any, x: Any, targets: Any, *, autocast: Any = None) -> tuple[Any, Any]:
+    """Gradient of the explained scalar per sample with respect to ``x``; and those scalars.
+
+    Call inside :func:`frozen`. ``targets``: one index per row of ``x`` or a callable.
+    ``autocast``: a dtype (``torch.bfloat16``) to run the forward pass under autocast; the
+    gradient is returned in ``x``'s dtype. Raises :class:`GradientError` when the output does not
+    depend differentiably on the input.
+
+    Example:
+        >>> import torch
+        >>> m = torch.nn.Linear(2, 1)
+        >>> with frozen(m):
+        ...     g, _ = input_gradients(m, torch.ones(3, 2), torch.zeros(3, dtype=torch.long))
+        >>> torch.allclose(g, m.weight.expand(3, 2))
+        True
+    """
+    import torch
+
+    leaf = x.detach().requires_grad_(True)
+    with torch.enable_grad(), _autocast(leaf.device, autocast):
+        # clone: an in-place first layer (ReLU(inplace=True)) must not modify the leaf
+        selected = objective(model_outputs(model, leaf.clone()), targets)
+        check_differentiable(selected)
+        (grad,) = torch.autograd.grad(selected.sum(), leaf, allow_unused=True)
+    if grad is None:
+        raise GradientError("the explained output does not depend on the input (its gradient is None); check "
+                            "that forward uses its argument and does not detach it")
+    return grad.to(x.dtype), selected.detach()
+
+
+def check_differentiable(selected: Any) -> None:
+    """Raise :class:`GradientError` when ``selected`` carries no gradient back to the input."""
+    import torch
+
+    if not selected.requires_grad or not torch.is_floating_point(selected):
+        raise GradientError(
+            f"the model output does not depend differentiably on the input (dtype {selected.dtype}, "
+            f"requires_grad={selected.requires_grad}): the forward pass detaches it, runs under no_grad, or "
+            "ends in argmax/round; return the logits instead")
+
+
+def _autocast(device: Any, dtype: Any) -> Any:
+    import torch
+
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+# -- chunking and memory --------------------------------------------------------------------------
+def is_oom(exc: BaseException) -> bool:
+    """True for a CUDA (or other accelerator) out-of-memory error."""
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def per_input_bytes(model: Any, x1: Any, targets: Any, *, autocast: Any = None) -> int:
+    """Bytes one input costs in a forward + backward pass (tensors saved for backward + its input).
+
+    Measured on one input with ``saved_tensors_hooks`` (CPU and GPU alike), so it needs no
+    knowledge of the architecture. Call inside :func:`frozen`.
+    """
+    import torch
+
+    seen: dict[int, int] = {}
+
+    def pack(t: Any) -> Any:
+        seen[id(t)] = t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        input_gradients(model, x1, targets[:1] if not callable(targets) else targets, autocast=autocast)
+    return int(sum(seen.values()) + 3 * x1.numel() * x1.element_size())
+
+
+def auto_chunk(model: Any, x1: Any, targets: Any, *, autocast: Any = None,
+               cpu_memory_budget: int = CPU_MEMORY_BUDGET) -> int:
+    """The largest number of inputs of ``x1``'s shape one forward + backward pass may take.
+
+    GPU: ``GPU_MEMORY_FRACTION`` of the free memory; CPU: ``cpu_memory_budget``; divided by the
+    measured :func:`per_input_bytes`, at least 1 and at most ``MAX_CHUNK``.
+
+    Example:
+        >>> import torch
+        >>> m = torch.nn.Linear(3, 2)
+        >>> with frozen(m):
+        ...     auto_chunk(m, torch.zeros(1, 3), torch.tensor([0])) == MAX_CHUNK
+        True
+    """
+    import torch
+
+    cost = max(per_input_bytes(model, x1, targets, autocast=autocast), 1)
+    if x1.device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(x1.device)
+        budget = int(free * GPU_MEMORY_FRACTION)
+    else:
+        budget = int(cpu_memory_budget)
+    return int(max(1, min(MAX_CHUNK, budget // cost)))
+
+
+def run_chunked(fn: Callable[[int, int], Any], total: int, chunk: int,
+                on_shrink: Callable[[int], None] | None = None) -> int:
+    """Call ``fn(start, stop)`` over ``range(total)`` in chunks; on OOM halve the chunk and retry.
+
+    Returns the chunk size that worked last (so a caller can report it). An OOM with a chunk of
+    1 is re-raised as :class:`MemoryError` with advice.
+
+    Example:
+        >>> spans = []
+        >>> run_chunked(lambda a, b: spans.append((a, b)), 5, 2)
+        2
+        >>> spans
+        [(0, 2), (2, 4), (4, 5)]
+    """
+    import torch
+
+    start = 0
+    while start < total:
+        stop = min(total, start + chunk)
+        try:
+            fn(start, stop)
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if chunk == 1:
+                raise MemoryError("out of memory with a single input per pass: the model does not fit for one "
+                                  "input; use a smaller input, a smaller model, or dtype=torch.bfloat16") from exc
+            chunk = max(1, chunk // 2)
+            if on_shrink is not None:
+                on_shrink(chunk)
+            continue
+        start = stop
+    return chunk
+
+
+# -- the base class -------------------------------------------------------------------------------
+class GradientExplainer:
+    """Base of every gradient method: one call, ``explain(inputs, target=None, baselines=None)``.
+
+    Subclasses set ``method`` and implement ``_attribute(x, targets, baselines, ctx)`` returning
+    ``(values, diagnostics)``: values a tensor shaped like the method's attribution (usually like
+    ``x``), diagnostics a dict of per-sample numpy arrays (for example ``"delta"``). ``ctx`` is a
+    :class:`RunContext` with the chunk size, the autocast dtype and helpers. Everything else
+    (input conversion, targets, model state, chunking) is done here, the same for every method.
+
+    ``internal_batch_size``: ``"auto"`` (default; see :func:`auto_chunk`) or an int, the most
+    inputs one forward + backward pass takes (for Integrated Gradients: sample x step pairs).
+    ``dtype``: ``None`` (the model's dtype) or ``torch.bfloat16`` / ``torch.float16`` to run the
+    forward and backward passes under autocast (GPU; on CPU bfloat16 works but is slow).
+
+    Example:
+        >>> import torch
+        >>> class Plain(GradientExplainer):
+        ...     method = "plain"
+        ...     def _attribute(self, x, targets, baselines, ctx):
+        ...         return ctx.gradients(x, targets)[0], {}
+        >>> Plain(torch.nn.Linear(2, 2)).explain(torch.ones(3, 2), target=0).values.shape
+        (3, 2)
+    """
+
+    method = "gradient"
+    uses_baselines = False
+
+    def __init__(self, model: Any, *, internal_batch_size: int | str = "auto", dtype: Any = None,
+                 cpu_memory_budget: int = CPU_MEMORY_BUDGET) -> None:
+        if not hasattr(model, "parameters") or not callable(model):
+            raise TypeError(f"{type(self).__name__} needs a torch.nn.Module, got {type(model).__name__}; "
+                            "model-agnostic methods (shap, lime) take any predict function")
+        if internal_batch_size != "auto" and (not isinstance(internal_batch_size, int) or internal_batch_size < 1):
+            raise ValueError(f"internal_batch_size must be 'auto' or a positive int, got {internal_batch_size!r}")
+        self.model = model
+        self.internal_batch_size = internal_batch_size
+        self.dtype = dtype
+        self.cpu_memory_budget = cpu_memory_budget
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({type(self.model).__name__})"
+
+    def params(self) -> dict[str, Any]:
+        """The method's parameters as recorded in ``Explanation.params`` (override to add)."""
+        return {"internal_batch_size": self.internal_batch_size, "dtype": str(self.dtype) if self.dtype else None}
+
+    def explain(self, inputs: Any, target: Any = None, baselines: Any = None, **options: Any) -> Explanation:
+        """Attribute the explained output of each sample in ``inputs`` to its input features.
+
+        ``target``: None (predicted output), an int, one int per sample, or a callable of the
+        model output returning one scalar per sample. ``baselines``: for methods that use them
+        (None = zeros, a number, one sample, one per sample); others reject them. ``options``
+        override constructor options for this call (e.g. ``steps=128``).
+        """
+        if baselines is not None and not self.uses_baselines:
+            raise TypeError(f"{type(self).__name__} takes no baselines; Integrated Gradients, DeepLIFT and "
+                            "expected gradients do")
+        unknown = set(options) - set(self.call_options())
+        if unknown:
+            raise TypeError(f"unknown option(s) {sorted(unknown)} for {type(self).__name__}; valid: "
+                            f"{sorted(self.call_options())}")
+        x = to_input_tensor(inputs, self.model)
+        saved = {k: getattr(self, k) for k in options}
+        try:
+            for k, v in options.items():
+                setattr(self, k, v)
+            with frozen(self.model):
+                targets = resolve_targets(self.model, x, target)
+                ctx = RunContext(self, x, targets)
+                values, diagnostics = self._attribute(x, targets, baselines, ctx)
+                outputs = ctx.outputs(x, targets)
+        finally:
+            for k, v in saved.items():
+                setattr(self, k, v)
+        callable_target = callable(targets) and not isinstance(targets, np.ndarray)
+        return Explanation(
+            values.detach().float().cpu().numpy(),
+            data=x.detach().float().cpu().numpy(),
+            target=None if callable_target else targets,
+            outputs=outputs,
+            method=self.method,
+            params={**self.params(), "target": "callable" if callable_target else "index",
+                    "internal_batch_size_used": ctx.chunk_used},
+            diagnostics=diagnostics,
+        )
+
+    def call_options(self) -> Sequence[str]:
+        """Names ``explain(**options)`` accepts (constructor options of the method)."""
+        return ("internal_batch_size", "dtype")
+
+    def _attribute(self, x: Any, targets: Any, baselines: Any, ctx: RunContext) -> tuple[Any, dict[str, Any]]:
+        raise NotImplementedError
+
+
+class RunContext:
+    """What a method's ``_attribute`` needs during one ``explain`` call.
+
+    ``gradients(batch, targets)`` returns input gradients for any number of inputs, chunked and
+    OOM-safe; ``chunk`` is the current chunk size (auto-measured on first use).
+    """
+
+    def __init__(self, explainer: GradientExplainer, x: Any, targets: Any) -> None:
+        self.explainer = explainer
+        self.model = explainer.model
+        self.autocast = explainer.dtype
+        self.x = x
+        self.targets = targets
+        self._chunk: int | None = None
+        self.chunk_used: int | None = None
+
+    @property
+    def chunk(self) -> int:
+        """Inputs per forward + backward pass (measured once per call when ``"auto"``)."""
+        if self._chunk is None:
+            ibs = self.explainer.internal_batch_size
+            if ibs == "auto":
+                self._chunk = auto_chunk(self.model, self.x[:1], self._index(self.targets, [0]),
+                                         autocast=self.autocast, cpu_memory_budget=self.explainer.cpu_memory_budget)
+            else:
+                self._chunk = int(ibs)
+        return self._chunk
+
+    def shrink(self, chunk: int) -> None:
+        """Record a smaller chunk after an out-of-memory error."""
+        self._chunk = chunk
+
+    @staticmethod
+    def _index(targets: Any, rows: Any) -> Any:
+        if callable(targets) and not isinstance(targets, np.ndarray):
+            return targets
+        return np.asarray(targets)[rows]
+
+    def gradients(self, batch: Any, targets: Any, rows: Any = None) -> tuple[Any, Any]:
+        """Input gradients and explained outputs for every input in ``batch`` (chunked).
+
+        ``targets`` has one entry per row of ``batch`` (or is a callable). ``rows`` is unused by
+        the base and kept for methods that map rows to samples.
+        """
+        import torch
+
+        n = batch.shape[0]
+        grads = torch.empty_like(batch)
+        outs = torch.empty(n, dtype=torch.float64, device=batch.device)
+
+        def step(a: int, b: int) -> None:
+            g, s = input_gradients(self.model, batch[a:b], self._index(targets, slice(a, b)), autocast=self.autocast)
+            grads[a:b] = g
+            outs[a:b] = s.double()
+
+        self.chunk_used = run_chunked(step, n, self.chunk, on_shrink=self.shrink)
+        return grads, outs
+
+    def outputs(self, x: Any, targets: Any) -> np.ndarray:
+        """The explained output of each sample at ``x`` (float64 numpy), without gradients."""
+        import torch
+
+        n = x.shape[0]
+        res = np.empty(n, dtype=np.float64)
+        step = max(1, min(self.chunk_used or 256, 256))
+        with torch.no_grad(), _autocast(x.device, self.autocast):
+            for a in range(0, n, step):
+                b = min(n, a + step)
+                res[a:b] = objective(model_outputs(self.model, x[a:b]), self._index(targets, slice(a, b))).double().cpu().numpy()
+        return res
+
+
+def riemann_or_gauss(rule: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points in [0, 1] and weights (summing to 1) of an integration rule with ``steps`` points.
+
+    ``"gausslegendre"`` (exact for polynomials of degree 2*steps-1), ``"riemann_left"``,
+    ``"riemann_right"``, ``"riemann_middle"``, ``"riemann_trapezoid"`` (the same points and
+    weights as Captum's ``approximation_methods``).
+
+    Example:
+        >>> a, w = riemann_or_gauss("riemann_middle", 2)
+        >>> a.tolist(), w.tolist()
+        ([0.25, 0.75], [0.5, 0.5])
+    """
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if rule == "gausslegendre":
+        nodes, weights = np.polynomial.legendre.leggauss(steps)
+        return (nodes + 1) / 2, weights / 2
+    if rule == "riemann_trapezoid":
+        if steps < 2:
+            raise ValueError("riemann_trapezoid needs steps >= 2")
+        alphas = np.linspace(0, 1, steps)
+        w = np.full(steps, 1 / (steps - 1))
+        w[0] = w[-1] = 0.5 / (steps - 1)
+        return alphas, w
+    shift = {"riemann_left": 0.0, "riemann_right": 1.0, "riemann_middle": 0.5}
+    if rule not in shift:
+        known = ["gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"]
+        raise ValueError(f"unknown integration rule {rule!r}; choose one of {known}")
+    return (np.arange(steps) + shift[rule]) / steps, np.full(steps, 1 / steps)
+
+
+def ceil_div(a: int, b: int) -> int:
+    """Integer ceiling of a / b."""
+    return -(-a // b) if b else math.inf  # type: ignore[return-value]
