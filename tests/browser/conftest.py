@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -185,3 +186,17 @@ def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter
 def notebook_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """Jupyter Notebook 7 serving a temp copy of tests/notebooks/ (one per test session)."""
     yield from _start_server("notebook", tmp_path_factory.mktemp("notebook7"))
+
+
+@pytest.fixture
+def nb(request: pytest.FixtureRequest, page: Any, jupyter_server: JupyterServer, nbx_bundle: Any) -> Iterator[Any]:
+    """The test notebook named by ``@pytest.mark.notebook("<name>.ipynb")``, open in Lab with a
+    ready kernel (the front-end bundle built first); its kernel client is closed afterwards."""
+    from .lab import open_notebook
+
+    marker = request.node.get_closest_marker("notebook")
+    if marker is None or not marker.args:
+        raise pytest.UsageError("the nb fixture needs @pytest.mark.notebook('<name>.ipynb') on the test or module")
+    notebook = open_notebook(page, jupyter_server, marker.args[0])
+    yield notebook
+    notebook.close()

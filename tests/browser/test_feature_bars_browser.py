@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -13,7 +11,6 @@ from .lab import (
     Notebook,
     collect_console_errors,
     execute_in_kernel,
-    open_notebook,
     poll_kernel,
     run_all,
     screenshot,
@@ -21,19 +18,12 @@ from .lab import (
     wait_for_draws,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.notebook("feature_bars_whatif.ipynb")]
 
-NOTEBOOK = "feature_bars_whatif.ipynb"
 IMG_PAYLOAD = '<img src=x onerror="window.__nbx_pwned=1">'
 SCRIPT_PAYLOAD = "<script>window.__nbx_pwned=1</script>"
 
 
-@pytest.fixture
-def nb(page: Page, jupyter_server, nbx_bundle) -> Iterator[Notebook]:
-    """The notebook open in Lab with a ready kernel (the front-end bundle built first)."""
-    notebook = open_notebook(page, jupyter_server, NOTEBOOK)
-    yield notebook
-    notebook.close()
 
 
 def test_feature_bars_whatif_topk_and_injection(page: Page, nb: Notebook) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ from .lab import (
     collect_console_errors,
     execute_in_kernel,
     interrupt_kernel,
-    open_notebook,
     poll_kernel,
     run_all,
     run_cell_async,
@@ -28,17 +26,10 @@ from .lab import (
     wait_kernel_idle,
 )
 
-pytestmark = pytest.mark.browser
-
-NOTEBOOK = "heatmap.ipynb"
+pytestmark = [pytest.mark.browser, pytest.mark.notebook("heatmap.ipynb")]
 
 
-@pytest.fixture
-def nb(page: Page, jupyter_server, nbx_bundle) -> Iterator[Notebook]:
-    """The notebook open in Lab with a ready kernel (the front-end bundle built first)."""
-    notebook = open_notebook(page, jupyter_server, NOTEBOOK)
-    yield notebook
-    notebook.close()
+
 
 
 def _known_map(nb: Notebook) -> tuple[np.ndarray, np.ndarray]:

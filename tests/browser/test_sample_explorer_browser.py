@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -13,24 +11,16 @@ from .lab import (
     canvas_array,
     collect_console_errors,
     execute_in_kernel,
-    open_notebook,
     poll_kernel,
     run_all,
     screenshot,
     wait_for_draws,
 )
 
-pytestmark = pytest.mark.browser
-
-NOTEBOOK = "sample_explorer.ipynb"
+pytestmark = [pytest.mark.browser, pytest.mark.notebook("sample_explorer.ipynb")]
 
 
-@pytest.fixture
-def nb(page: Page, jupyter_server, nbx_bundle) -> Iterator[Notebook]:
-    """The notebook open in Lab with a ready kernel (the front-end bundle built first)."""
-    notebook = open_notebook(page, jupyter_server, NOTEBOOK)
-    yield notebook
-    notebook.close()
+
 
 
 def _explorer(page: Page, cell: int) -> Locator:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -13,20 +12,14 @@ from .lab import (
     Notebook,
     canvas_array,
     collect_console_errors,
-    open_notebook,
     run_all,
     screenshot,
     wait_for_draws,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.notebook("sample_explorer.ipynb")]
 
 
-@pytest.fixture
-def nb(page: Page, jupyter_server, nbx_bundle) -> Iterator[Notebook]:
-    notebook = open_notebook(page, jupyter_server, "sample_explorer.ipynb")
-    yield notebook
-    notebook.close()
 
 
 def _luminance(page: Page, selector: str) -> float:
