@@ -379,7 +379,8 @@ class GradientExplainer:
 
     Subclasses set ``method`` and implement ``_attribute(x, targets, baselines, ctx)`` returning
     ``(values, diagnostics)``: values a tensor shaped like the method's attribution (usually like
-    ``x``), diagnostics a dict of per-sample numpy arrays (for example ``"delta"``). ``ctx`` is a
+    ``x``), diagnostics a dict of per-sample numpy arrays (for example ``"delta"``); a
+    ``"base_values"`` entry, if present, becomes ``Explanation.base_values``. ``ctx`` is a
     :class:`RunContext` with the chunk size, the autocast dtype and helpers. Everything else
     (input conversion, targets, model state, chunking) is done here, the same for every method.
 
@@ -449,6 +450,7 @@ class GradientExplainer:
             for k, v in saved.items():
                 setattr(self, k, v)
         callable_target = callable(targets) and not isinstance(targets, np.ndarray)
+        base_values = diagnostics.pop("base_values", None)
         return Explanation(
             values.detach().float().cpu().numpy(),
             data=x.detach().float().cpu().numpy(),
@@ -458,6 +460,7 @@ class GradientExplainer:
             params={**self.params(), "target": "callable" if callable_target else "index",
                     "internal_batch_size_used": ctx.chunk_used},
             diagnostics=diagnostics,
+            base_values=base_values,
         )
 
     def call_options(self) -> Sequence[str]:
