@@ -1,0 +1,166 @@
+"""Grad-CAM and Grad-CAM++: class activation maps from a convolutional layer's gradients.
+
+For a layer with output ``A`` of shape ``(n, C, *spatial)`` and the gradient ``g`` of the
+explained output with respect to it:
+
+- Grad-CAM (Selvaraju et al. 2017): channel weights ``w_c = mean over space of g_c``;
+- Grad-CAM++ (Chattopadhay et al. 2018), the closed form for an exponential score used by
+  pytorch-grad-cam: ``alpha = g^2 / (2 g^2 + sum_space(A_c) g^3)`` (0 where the denominator
+  is 0), ``w_c = sum over space of alpha * relu(g)``;
+
+then ``cam = relu(sum_c w_c A_c)`` (``relu=False`` keeps the sign), upsampled to the input's
+spatial size (bilinear, ``align_corners=False``, as Captum's ``LayerAttribution.interpolate``;
+linear / trilinear for 1-D / 3-D layers). Maps keep their raw scale (no per-image min-max
+normalisation, unlike pytorch-grad-cam), so they compare across samples and with Captum.
+
+The layer is a module or a dotted name; by default the last convolution the forward pass runs.
+Hooks are removed after every call, also when the model raises.
+
+Example:
+    >>> import torch
+    >>> model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
+    ...                             torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 3))
+    >>> e = GradCAM(model).explain(torch.randn(2, 1, 6, 6), target=1)
+    >>> e.values.shape, e.method, e.diagnostics["layer"], e.diagnostics["cam_shape"]
+    ((2, 6, 6), 'grad_cam', '0', (6, 6))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbexplain.explainers._engine import GradientError, GradientExplainer, RunContext, run_chunked
+from nbexplain.explainers.layers import last_conv_layer, layer_gradients, resolve_layer
+
+_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
+
+
+def upsample(maps: Any, size: tuple[int, ...]) -> Any:
+    """``maps`` ``(n, *spatial)`` resized to ``size`` (linear / bilinear / trilinear, no corner alignment).
+
+    Example:
+        >>> import torch
+        >>> upsample(torch.ones(2, 3, 3), (6, 6)).shape
+        torch.Size([2, 6, 6])
+    """
+    from torch.nn import functional as F
+
+    mode = _MODES.get(len(size))
+    if mode is None or maps.ndim - 1 != len(size):
+        raise GradientError(f"cannot upsample maps of shape {tuple(maps.shape)} to {size}; pass upsample=False")
+    return F.interpolate(maps.unsqueeze(1), size=size, mode=mode, align_corners=False).squeeze(1)
+
+
+class GradCAM(GradientExplainer):
+    """Grad-CAM maps ``(n, *input spatial)`` for a convolutional layer of a ``torch.nn.Module``.
+
+    ``layer``: a submodule or its dotted name (``"layer4"``, ``"features[28]"``); None picks
+    the last convolution run by the forward pass. ``relu``: clip the map at 0 (the original
+    algorithm; Captum's ``relu_attributions=True``). ``upsample``: resize the map to the
+    input's spatial size; False keeps the layer's resolution. Engine options
+    (``internal_batch_size``, ``dtype``) as every gradient method.
+
+    ``diagnostics``: ``layer`` (the name), ``cam_shape`` (the map's size at the layer),
+    ``cam`` (the maps at that size, ``(n, h, w)``), ``channel_weights`` ``(n, C)``.
+
+    Example:
+        >>> import torch
+        >>> model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(),
+        ...                             torch.nn.Linear(4 * 6 * 6, 2))
+        >>> GradCAM(model, layer="0", upsample=False).explain(torch.randn(1, 3, 8, 8)).values.shape
+        (1, 6, 6)
+    """
+
+    method = "grad_cam"
+
+    def __init__(self, model: Any, layer: Any = None, relu: bool = True, upsample: bool = True,
+                 **engine_kwargs: Any) -> None:
+        super().__init__(model, **engine_kwargs)
+        if layer is not None:
+            resolve_layer(model, layer)  # fail early on a wrong name
+        self.layer = layer
+        self.relu = bool(relu)
+        self.upsample = bool(upsample)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({type(self.model).__name__}, layer={self._layer_label()!r})"
+
+    def _layer_label(self) -> Any:
+        if self.layer is None or isinstance(self.layer, str):
+            return self.layer
+        return resolve_layer(self.model, self.layer)[1]
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "layer": self._layer_label(), "relu": self.relu, "upsample": self.upsample}
+
+    def call_options(self) -> tuple[str, ...]:
+        return (*super().call_options(), "layer", "relu", "upsample")
+
+    def channel_weights(self, act: Any, grad: Any) -> Any:
+        """Grad-CAM's weights: the spatial mean of the gradient, ``(n, C)``."""
+        return grad.flatten(2).mean(2)
+
+    def _attribute(self, x: Any, targets: Any, baselines: Any, ctx: RunContext) -> tuple[Any, dict[str, Any]]:
+        import torch
+
+        if self.layer is None:
+            layer, name = last_conv_layer(self.model, x[:1])
+        else:
+            layer, name = resolve_layer(self.model, self.layer)
+        cams: list[Any] = []
+        weights: list[Any] = []
+
+        def step(a: int, b: int) -> None:
+            act, grad, _ = layer_gradients(self.model, layer, x[a:b], ctx._index(targets, slice(a, b)),
+                                           autocast=ctx.autocast)
+            if act.ndim < 3:
+                raise GradientError(f"layer {name!r} outputs shape {tuple(act.shape)} without spatial axes; "
+                                    f"{type(self).__name__} needs a layer with output (n, C, ...), such as a "
+                                    "convolution (pass layer=)")
+            w = self.channel_weights(act, grad)
+            cam = (w.reshape(*w.shape, *[1] * (act.ndim - 2)) * act).sum(1)
+            cams.append(torch.relu(cam) if self.relu else cam)
+            weights.append(w)
+
+        ctx.chunk_used = run_chunked(step, x.shape[0], ctx.chunk, on_shrink=ctx.shrink)
+        cam = torch.cat(cams)
+        values = cam
+        if self.upsample:
+            if x.ndim - 2 != cam.ndim - 1:
+                raise GradientError(f"layer {name!r} maps have shape {tuple(cam.shape[1:])} but inputs have "
+                                    f"spatial shape {tuple(x.shape[2:])}; pass upsample=False")
+            values = upsample(cam, tuple(x.shape[2:]))
+        diagnostics = {"layer": name, "cam_shape": tuple(cam.shape[1:]),
+                       "cam": cam.detach().float().cpu().numpy(),
+                       "channel_weights": torch.cat(weights).detach().float().cpu().numpy()}
+        return values, diagnostics
+
+
+class GradCAMPlusPlus(GradCAM):
+    """Grad-CAM++: channel weights from the gradient's positive part, weighted per position.
+
+    ``alpha = g^2 / (2 g^2 + sum_space(A_c) * g^3)`` (0 where the denominator is 0) and
+    ``w_c = sum over space of alpha * relu(g)`` -- the closed form of the paper for an
+    exponential of the score, as pytorch-grad-cam computes it from the score's own gradient.
+    Same options and output as :class:`GradCAM`.
+
+    Example:
+        >>> import torch
+        >>> model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(),
+        ...                             torch.nn.Linear(2 * 4 * 4, 2))
+        >>> GradCAMPlusPlus(model).explain(torch.randn(3, 1, 6, 6)).method
+        'grad_cam++'
+    """
+
+    method = "grad_cam++"
+
+    def channel_weights(self, act: Any, grad: Any) -> Any:
+        import torch
+
+        g2 = grad * grad
+        g3 = g2 * grad
+        sum_act = act.flatten(2).sum(2).reshape(*act.shape[:2], *[1] * (act.ndim - 2))
+        denom = 2 * g2 + sum_act * g3
+        safe = torch.where(denom != 0, denom, torch.ones_like(denom))
+        alpha = torch.where(denom != 0, g2 / safe, torch.zeros_like(denom))
+        return (alpha * torch.relu(grad)).flatten(2).sum(2)
