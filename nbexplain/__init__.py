@@ -15,7 +15,16 @@ import importlib
 from typing import Any
 
 from nbexplain.codec import decode_array, encode_array
-from nbexplain.explainers import LimeTabular, Saliency, ShapTabular, get_explainer
+from nbexplain.explainers import (
+    GradCAM,
+    GradCAMPlusPlus,
+    LayerGradientXActivation,
+    LayerIntegratedGradients,
+    LimeTabular,
+    Saliency,
+    ShapTabular,
+    get_explainer,
+)
 from nbexplain.explanation import Explanation
 from nbexplain.models import as_predict_fn
 
@@ -25,6 +34,10 @@ _WIDGETS = ("Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer")
 
 __all__ = [
     "Explanation",
+    "GradCAM",
+    "GradCAMPlusPlus",
+    "LayerGradientXActivation",
+    "LayerIntegratedGradients",
     "LimeTabular",
     "Saliency",
     "ShapTabular",

@@ -6,9 +6,24 @@ Example:
     True
 """
 
+from nbexplain.explainers.gradcam import GradCAM, GradCAMPlusPlus
+from nbexplain.explainers.layer_attribution import (
+    LayerGradientXActivation,
+    LayerIntegratedGradients,
+)
 from nbexplain.explainers.lime_tabular import LimeTabular
 from nbexplain.explainers.registry import available_explainers, get_explainer
 from nbexplain.explainers.saliency import Saliency
 from nbexplain.explainers.shap_tabular import ShapTabular
 
-__all__ = ["LimeTabular", "Saliency", "ShapTabular", "available_explainers", "get_explainer"]
+__all__ = [
+    "GradCAM",
+    "GradCAMPlusPlus",
+    "LayerGradientXActivation",
+    "LayerIntegratedGradients",
+    "LimeTabular",
+    "Saliency",
+    "ShapTabular",
+    "available_explainers",
+    "get_explainer",
+]
