@@ -16,6 +16,7 @@ from typing import Any
 
 from nbexplain.codec import decode_array, encode_array
 from nbexplain.explainers import (
+    DeepLift,
     GradCAM,
     GradCAMPlusPlus,
     LayerGradientXActivation,
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 _WIDGETS = ("Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer")
 
 __all__ = [
+    "DeepLift",
     "Explanation",
     "GradCAM",
     "GradCAMPlusPlus",

@@ -6,6 +6,7 @@ Example:
     True
 """
 
+from nbexplain.explainers.deeplift import DeepLift
 from nbexplain.explainers.gradcam import GradCAM, GradCAMPlusPlus
 from nbexplain.explainers.layer_attribution import (
     LayerGradientXActivation,
@@ -17,6 +18,7 @@ from nbexplain.explainers.saliency import Saliency
 from nbexplain.explainers.shap_tabular import ShapTabular
 
 __all__ = [
+    "DeepLift",
     "GradCAM",
     "GradCAMPlusPlus",
     "LayerGradientXActivation",
