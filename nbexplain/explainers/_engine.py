@@ -298,6 +298,15 @@ def per_input_bytes(model: Any, x1: Any, targets: Any, *, autocast: Any = None) 
     Measured on one input with ``saved_tensors_hooks`` (CPU and GPU alike), so it needs no
     knowledge of the architecture. Call inside :func:`frozen`.
     """
+    return measured_gradients(model, x1, targets, autocast=autocast)[2]
+
+
+def measured_gradients(model: Any, x1: Any, targets: Any, *, autocast: Any = None) -> tuple[Any, Any, int]:
+    """:func:`input_gradients` of ``x1`` (one input) and the bytes that pass cost.
+
+    The auto chunk size is measured on the first real input this way, so measuring costs no
+    extra pass. Call inside :func:`frozen`.
+    """
     import torch
 
     seen: dict[int, int] = {}
@@ -307,8 +316,21 @@ def per_input_bytes(model: Any, x1: Any, targets: Any, *, autocast: Any = None) 
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        input_gradients(model, x1, targets[:1] if not callable(targets) else targets, autocast=autocast)
-    return int(sum(seen.values()) + 3 * x1.numel() * x1.element_size())
+        grad, selected = input_gradients(model, x1, targets[:1] if not callable(targets) else targets,
+                                         autocast=autocast)
+    return grad, selected, int(sum(seen.values()) + 3 * x1.numel() * x1.element_size())
+
+
+def chunk_for(cost: int, device: Any, cpu_memory_budget: int = CPU_MEMORY_BUDGET) -> int:
+    """Inputs per pass for a per-input ``cost`` in bytes (see :func:`auto_chunk`)."""
+    import torch
+
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        budget = int(free * GPU_MEMORY_FRACTION)
+    else:
+        budget = int(cpu_memory_budget)
+    return int(max(1, min(MAX_CHUNK, budget // max(cost, 1))))
 
 
 def auto_chunk(model: Any, x1: Any, targets: Any, *, autocast: Any = None,
@@ -325,15 +347,8 @@ def auto_chunk(model: Any, x1: Any, targets: Any, *, autocast: Any = None,
         ...     auto_chunk(m, torch.zeros(1, 3), torch.tensor([0])) == MAX_CHUNK
         True
     """
-    import torch
-
-    cost = max(per_input_bytes(model, x1, targets, autocast=autocast), 1)
-    if x1.device.type == "cuda":
-        free, _total = torch.cuda.mem_get_info(x1.device)
-        budget = int(free * GPU_MEMORY_FRACTION)
-    else:
-        budget = int(cpu_memory_budget)
-    return int(max(1, min(MAX_CHUNK, budget // cost)))
+    cost = per_input_bytes(model, x1, targets, autocast=autocast)
+    return chunk_for(cost, x1.device, cpu_memory_budget)
 
 
 def run_chunked(fn: Callable[[int, int], Any], total: int, chunk: int,
@@ -380,7 +395,9 @@ class GradientExplainer:
     Subclasses set ``method`` and implement ``_attribute(x, targets, baselines, ctx)`` returning
     ``(values, diagnostics)``: values a tensor shaped like the method's attribution (usually like
     ``x``), diagnostics a dict of per-sample numpy arrays (for example ``"delta"``); a
-    ``"base_values"`` entry, if present, becomes ``Explanation.base_values``. ``ctx`` is a
+    ``"base_values"`` entry, if present, becomes ``Explanation.base_values``, and an ``"outputs"``
+    entry (the explained output at ``x``, per sample) saves the forward pass that would
+    otherwise compute ``Explanation.outputs``. ``ctx`` is a
     :class:`RunContext` with the chunk size, the autocast dtype and helpers. Everything else
     (input conversion, targets, model state, chunking) is done here, the same for every method.
 
@@ -445,7 +462,9 @@ class GradientExplainer:
                 targets = resolve_targets(self.model, x, target)
                 ctx = RunContext(self, x, targets)
                 values, diagnostics = self._attribute(x, targets, baselines, ctx)
-                outputs = ctx.outputs(x, targets)
+                outputs = diagnostics.pop("outputs", None)
+                if outputs is None:
+                    outputs = ctx.outputs(x, targets)
         finally:
             for k, v in saved.items():
                 setattr(self, k, v)
@@ -520,13 +539,22 @@ class RunContext:
         n = batch.shape[0]
         grads = torch.empty_like(batch)
         outs = torch.empty(n, dtype=torch.float64, device=batch.device)
+        start = 0
+        if self._chunk is None and self.explainer.internal_batch_size == "auto":
+            # Measure the auto chunk on the first real input: no extra pass.
+            g, s, cost = measured_gradients(self.model, batch[:1], self._index(targets, slice(0, 1)),
+                                            autocast=self.autocast)
+            grads[:1], outs[:1] = g, s.double()
+            self._chunk = chunk_for(cost, batch.device, self.explainer.cpu_memory_budget)
+            start = 1
 
         def step(a: int, b: int) -> None:
+            a, b = a + start, b + start
             g, s = input_gradients(self.model, batch[a:b], self._index(targets, slice(a, b)), autocast=self.autocast)
             grads[a:b] = g
             outs[a:b] = s.double()
 
-        self.chunk_used = run_chunked(step, n, self.chunk, on_shrink=self.shrink)
+        self.chunk_used = run_chunked(step, n - start, self.chunk, on_shrink=self.shrink)
         return grads, outs
 
     def outputs(self, x: Any, targets: Any) -> np.ndarray:
@@ -547,8 +575,10 @@ def riemann_or_gauss(rule: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Points in [0, 1] and weights (summing to 1) of an integration rule with ``steps`` points.
 
     ``"gausslegendre"`` (exact for polynomials of degree 2*steps-1), ``"riemann_left"``,
-    ``"riemann_right"``, ``"riemann_middle"``, ``"riemann_trapezoid"`` (the same points and
-    weights as Captum's ``approximation_methods``).
+    ``"riemann_right"``, ``"riemann_middle"``, ``"riemann_trapezoid"``: the same points and
+    weights as Captum's ``approximation_methods``, except the trapezoid rule, whose weights here
+    sum to 1 (Captum's are ``1/n`` with halved ends, summing to ``(n-1)/n``, so its trapezoid
+    results are smaller by that factor and its completeness error never vanishes).
 
     Example:
         >>> a, w = riemann_or_gauss("riemann_middle", 2)
