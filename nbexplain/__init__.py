@@ -17,13 +17,17 @@ from typing import Any
 from nbexplain.codec import decode_array, encode_array
 from nbexplain.explainers import (
     DeepLift,
+    ExpectedGradients,
     GradCAM,
     GradCAMPlusPlus,
+    GradientXInput,
+    IntegratedGradients,
     LayerGradientXActivation,
     LayerIntegratedGradients,
     LimeTabular,
     Saliency,
     ShapTabular,
+    SmoothGrad,
     get_explainer,
 )
 from nbexplain.explanation import Explanation
@@ -35,14 +39,18 @@ _WIDGETS = ("Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer")
 
 __all__ = [
     "DeepLift",
+    "ExpectedGradients",
     "Explanation",
     "GradCAM",
     "GradCAMPlusPlus",
+    "GradientXInput",
+    "IntegratedGradients",
     "LayerGradientXActivation",
     "LayerIntegratedGradients",
     "LimeTabular",
     "Saliency",
     "ShapTabular",
+    "SmoothGrad",
     "__version__",
     "as_predict_fn",
     "decode_array",

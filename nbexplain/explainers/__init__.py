@@ -8,24 +8,30 @@ Example:
 
 from nbexplain.explainers.deeplift import DeepLift
 from nbexplain.explainers.gradcam import GradCAM, GradCAMPlusPlus
+from nbexplain.explainers.integrated_gradients import ExpectedGradients, IntegratedGradients
 from nbexplain.explainers.layer_attribution import (
     LayerGradientXActivation,
     LayerIntegratedGradients,
 )
 from nbexplain.explainers.lime_tabular import LimeTabular
 from nbexplain.explainers.registry import available_explainers, get_explainer
-from nbexplain.explainers.saliency import Saliency
+from nbexplain.explainers.saliency import GradientXInput, Saliency
 from nbexplain.explainers.shap_tabular import ShapTabular
+from nbexplain.explainers.smoothgrad import SmoothGrad
 
 __all__ = [
     "DeepLift",
+    "ExpectedGradients",
     "GradCAM",
     "GradCAMPlusPlus",
+    "GradientXInput",
+    "IntegratedGradients",
     "LayerGradientXActivation",
     "LayerIntegratedGradients",
     "LimeTabular",
     "Saliency",
     "ShapTabular",
+    "SmoothGrad",
     "available_explainers",
     "get_explainer",
 ]
