@@ -46,6 +46,9 @@ EPS = 1e-8
 def completeness(values: Any, fx: np.ndarray, fb: np.ndarray) -> dict[str, np.ndarray]:
     """``delta = sum(attr) - (f(x) - f(b))`` per sample and ``relative_delta = |delta| / (|f(x) - f(b)| + EPS)``.
 
+    Also ``base_values`` (``f(b)``) and ``outputs`` (``f(x)``), which the engine moves into the
+    :class:`~nbexplain.Explanation` (so its outputs pass is saved).
+
     Example:
         >>> import torch
         >>> d = completeness(torch.tensor([[1.0, 2.0]]), np.array([4.0]), np.array([1.0]))
@@ -55,7 +58,7 @@ def completeness(values: Any, fx: np.ndarray, fb: np.ndarray) -> dict[str, np.nd
     total = values.detach().double().flatten(1).sum(1).cpu().numpy()
     diff = fx - fb
     delta = total - diff
-    return {"delta": delta, "relative_delta": np.abs(delta) / (np.abs(diff) + EPS), "base_values": fb}
+    return {"delta": delta, "relative_delta": np.abs(delta) / (np.abs(diff) + EPS), "base_values": fb, "outputs": fx}
 
 
 class IntegratedGradients(GradientExplainer):
@@ -72,7 +75,8 @@ class IntegratedGradients(GradientExplainer):
     the model's own dtype, so the reported delta includes the autocast error), ``cpu_memory_budget``.
 
     ``diagnostics``: ``delta`` and ``relative_delta`` per sample (see :func:`completeness`);
-    ``Explanation.base_values`` is ``f(b)`` (the mean over baselines when there are several).
+    ``Explanation.base_values`` is ``f(b)`` (the mean over baselines when there are several) and
+    ``Explanation.outputs`` is ``f(x)``, both in the model's own dtype.
 
     Example:
         >>> import torch

@@ -82,8 +82,8 @@ class Saliency(GradientExplainer):
         return super().explain(inputs, target, baselines, **options)
 
     def _attribute(self, x: Any, targets: Any, baselines: Any, ctx: RunContext) -> tuple[Any, dict[str, Any]]:
-        grad, _ = ctx.gradients(x, targets)
-        return (grad.abs() if self.absolute else grad), {}
+        grad, outputs = ctx.gradients(x, targets)
+        return (grad.abs() if self.absolute else grad), {"outputs": outputs.cpu().numpy()}
 
 
 class GradientXInput(GradientExplainer):
@@ -103,5 +103,5 @@ class GradientXInput(GradientExplainer):
     method = "gradient_x_input"
 
     def _attribute(self, x: Any, targets: Any, baselines: Any, ctx: RunContext) -> tuple[Any, dict[str, Any]]:
-        grad, _ = ctx.gradients(x, targets)
-        return grad * x, {}
+        grad, outputs = ctx.gradients(x, targets)
+        return grad * x, {"outputs": outputs.cpu().numpy()}

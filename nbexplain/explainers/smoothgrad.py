@@ -179,6 +179,8 @@ class SmoothGrad(GradientExplainer):
                 values = out.new_empty((n, *out.shape[1:]))
             values[a:b] = out
             for name, arr in diag.items():
+                if name == "outputs":  # the noisy copies' outputs: the engine computes f(x) itself
+                    continue
                 arr = np.asarray(arr)
                 if arr.ndim >= 1 and arr.shape[0] == (b - a) * k:
                     diagnostics.setdefault(name, []).append(arr.reshape(b - a, k, *arr.shape[1:]).mean(1))
