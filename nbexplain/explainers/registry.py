@@ -1,26 +1,39 @@
 """Explainers by name, for the widget layer and for users who pick a method from a string.
 
+Every name builds an object with ``.explain(inputs, target=None)``; keyword arguments go to the
+explainer's constructor unchanged. Gradient methods are imported on first use (their modules
+need torch), so importing the registry stays light.
+
 Example:
     >>> import torch
-    >>> get_explainer("saliency_abs", torch.nn.Linear(3, 2))
-    Saliency(Linear, absolute=True)
+    >>> get_explainer("saliency_abs", torch.nn.Linear(3, 2)).absolute
+    True
+    >>> available_explainers("table")[:3]
+    ['deeplift', 'expected_gradients', 'gradient_x_input']
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 from nbexplain.explainers.lime_tabular import LimeTabular
-from nbexplain.explainers.saliency import Saliency
 from nbexplain.explainers.shap_tabular import ShapTabular
+
+#: Kinds of data :func:`available_explainers` can filter by.
+KINDS = ("image", "table")
+
+
+def _needs(name: str, what: str, value: Any, example: str) -> None:
+    if value is None:
+        raise ValueError(f"explainer {name!r} needs {what}; for example {example}")
 
 
 def _needs_data(name: str, data: Any) -> None:
-    if data is None:
-        raise ValueError(f"explainer {name!r} needs data= (background / training rows, shape (m, features)); "
-                         f"for example get_explainer({name!r}, model, data=X_train[:100])")
+    _needs(name, "data= (background / training rows, shape (m, features))", data,
+           f"get_explainer({name!r}, model, data=X_train[:100])")
 
 
 def _shap(model: Any, data: Any, **kwargs: Any) -> ShapTabular:
@@ -33,39 +46,82 @@ def _lime(model: Any, data: Any, **kwargs: Any) -> LimeTabular:
     return LimeTabular(model, data, **kwargs)
 
 
-def _saliency(absolute: bool) -> Callable[..., Saliency]:
-    def make(model: Any, data: Any, **kwargs: Any) -> Saliency:
-        if kwargs:
-            raise TypeError(f"Saliency takes no options, got {sorted(kwargs)}")
-        return Saliency(model, absolute=absolute)
+def _gradient(module: str, cls: str, *, fixed: dict[str, Any] | None = None, data_arg: str | None = None,
+              needs_layer: bool = False) -> Callable[..., Any]:
+    """A factory for the gradient class ``cls`` of ``nbexplain.explainers.<module>``.
+
+    ``fixed``: constructor options the name implies (``absolute=True`` for ``"saliency_abs"``).
+    ``data_arg``: the constructor argument that receives ``data=`` (required when set).
+    ``needs_layer``: ``layer=`` (a module or a dotted name) is required.
+    """
+
+    def make(model: Any, data: Any, **kwargs: Any) -> Any:
+        name = make.__name__
+        klass = getattr(importlib.import_module(f"nbexplain.explainers.{module}"), cls)
+        if needs_layer:
+            _needs(name, "layer= (a module of the model or its dotted name)", kwargs.get("layer"),
+                   f"get_explainer({name!r}, model, layer='layer4')")
+        if data_arg is not None:
+            _needs(name, "data= (a background set of inputs, shape (m, ...) like the inputs)", data,
+                   f"get_explainer({name!r}, model, data=X_train[:64])")
+            kwargs[data_arg] = data
+        elif data is not None:
+            raise TypeError(f"explainer {name!r} takes no data=; it explains from the model's gradients alone")
+        clash = sorted(set(kwargs) & set(fixed or {}))
+        if clash:
+            raise TypeError(f"explainer {name!r} fixes {clash}; pick another name instead of overriding them")
+        return klass(model, **(fixed or {}), **kwargs)
 
     return make
 
 
-EXPLAINERS: dict[str, Callable[..., Any]] = {
-    "saliency": _saliency(False),
-    "saliency_abs": _saliency(True),
-    "shap": _shap,
-    "lime": _lime,
+_ANY = frozenset(KINDS)
+_IMAGE = frozenset({"image"})
+_TABLE = frozenset({"table"})
+
+#: name -> (factory, kinds of data it applies to).
+EXPLAINERS: dict[str, tuple[Callable[..., Any], frozenset[str]]] = {
+    "saliency": (_gradient("saliency", "Saliency", fixed={"absolute": False}), _ANY),
+    "saliency_abs": (_gradient("saliency", "Saliency", fixed={"absolute": True}), _ANY),
+    "gradient_x_input": (_gradient("saliency", "GradientXInput"), _ANY),
+    "smoothgrad": (_gradient("smoothgrad", "SmoothGrad"), _ANY),
+    "integrated_gradients": (_gradient("integrated_gradients", "IntegratedGradients"), _ANY),
+    "expected_gradients": (_gradient("integrated_gradients", "ExpectedGradients", data_arg="background"), _ANY),
+    "deeplift": (_gradient("deeplift", "DeepLift"), _ANY),
+    "grad_cam": (_gradient("gradcam", "GradCAM"), _IMAGE),
+    "grad_cam++": (_gradient("gradcam", "GradCAMPlusPlus"), _IMAGE),
+    "layer_integrated_gradients": (_gradient("layer_attribution", "LayerIntegratedGradients", needs_layer=True), _ANY),
+    "layer_gradient_x_activation": (_gradient("layer_attribution", "LayerGradientXActivation", needs_layer=True), _ANY),
+    "shap": (_shap, _TABLE),
+    "lime": (_lime, _TABLE),
 }
+for _name, (_factory, _kinds) in EXPLAINERS.items():
+    _factory.__name__ = _name
 
 
-def available_explainers() -> list[str]:
-    """The names :func:`get_explainer` knows.
+def available_explainers(kind: str | None = None) -> list[str]:
+    """The names :func:`get_explainer` knows, sorted; ``kind="image"`` or ``"table"`` filters them.
 
     Example:
-        >>> available_explainers()
-        ['lime', 'saliency', 'saliency_abs', 'shap']
+        >>> "grad_cam" in available_explainers("image"), "grad_cam" in available_explainers("table")
+        (True, False)
+        >>> "shap" in available_explainers()
+        True
     """
-    return sorted(EXPLAINERS)
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be None, 'image' or 'table', got {kind!r}")
+    return sorted(name for name, (_, kinds) in EXPLAINERS.items() if kind is None or kind in kinds)
 
 
 def get_explainer(name: str, model: Any, *, data: Any = None, **kwargs: Any) -> Any:
     """Build the explainer called ``name`` for ``model``; every result has ``.explain(X, target)``.
 
-    ``"saliency"`` / ``"saliency_abs"``: torch models, no data. ``"shap"`` (``data`` = background)
-    and ``"lime"`` (``data`` = training rows): any tabular model; ``kwargs`` go to
-    :class:`ShapTabular` / :class:`LimeTabular` (``feature_names``, ``class_names``, ``seed``, ...).
+    Gradient methods (torch models): ``"saliency"``, ``"saliency_abs"``, ``"gradient_x_input"``,
+    ``"smoothgrad"``, ``"integrated_gradients"``, ``"expected_gradients"`` (``data`` = background
+    inputs), ``"deeplift"``, ``"grad_cam"``, ``"grad_cam++"`` (conv nets; ``layer=`` optional),
+    ``"layer_integrated_gradients"``, ``"layer_gradient_x_activation"`` (``layer=`` required).
+    Model-agnostic, tables: ``"shap"`` (``data`` = background) and ``"lime"`` (``data`` =
+    training rows). ``kwargs`` go to the explainer's constructor (``steps``, ``seed``, ...).
 
     Example:
         >>> import numpy as np
@@ -76,4 +132,5 @@ def get_explainer(name: str, model: Any, *, data: Any = None, **kwargs: Any) -> 
         close = difflib.get_close_matches(str(name), EXPLAINERS, n=2)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(f"unknown explainer {name!r}; known explainers: {', '.join(available_explainers())}.{hint}")
-    return EXPLAINERS[name](model, data, **kwargs)
+    factory, _ = EXPLAINERS[name]
+    return factory(model, data, **kwargs)
