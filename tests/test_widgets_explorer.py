@@ -148,3 +148,84 @@ def test_input_errors_are_named(digits: Any, cancer: Any) -> None:
         ex.index = 3
     with pytest.raises(IndexError):
         ex.explanation(-1)
+
+
+# ----------------------------------------------------------------------------- method choice
+def test_image_method_dropdown_switches_method_and_caches_per_method(digits: Any) -> None:
+    from nbexplain.widgets.sample_explorer import IMAGE_METHODS
+
+    X, _, cnn = digits
+    ex = SampleExplorer(cnn, X, class_names=[f"digit {i}" for i in range(10)], index=2)
+    assert ex.method_choice in ex.children[0].children  # in the selector row
+    assert tuple(ex.method_choice.options) == IMAGE_METHODS and ex.method == "saliency"
+    target = int(ex.probabilities(2).argmax())
+    saliency = ex.heatmap.values.copy()
+    assert ex.heatmap.title == f"sample 2: saliency for 'digit {target}'"
+    ex.method_choice.value = "gradient_x_input"  # the dropdown drives the method
+    assert ex.method == "gradient_x_input" and ex.heatmap.error == ""
+    direct = get_explainer("gradient_x_input", cnn).explain(X[2:3], target=target)[0]
+    np.testing.assert_allclose(ex.heatmap.values, direct.values.reshape(ex.heatmap.values.shape), rtol=1e-5)
+    assert not np.allclose(ex.heatmap.values, saliency)
+    assert ex.heatmap.title == f"sample 2: gradient_x_input for 'digit {target}'"
+    assert ex.heatmap.value_label == "gradient_x_input"
+    assert ex.cache_info() == {"hits": 0, "misses": 2, "size": 2, "maxsize": 256}
+    ex.method = "saliency"  # back: a cache hit, the same map
+    np.testing.assert_array_equal(ex.heatmap.values, saliency)
+    assert ex.cache_info()["hits"] == 1 and ex.cache_info()["misses"] == 2
+    assert ex.method_choice.value == "saliency"
+    for name in IMAGE_METHODS:  # every offered method explains the sample
+        ex.method = name
+        assert ex.heatmap.error == "", (name, ex.heatmap.error)
+        assert ex.heatmap.title.startswith("sample 2: ") and np.isfinite(ex.heatmap.values).all()
+    assert ex.cache_info()["size"] == len(IMAGE_METHODS)
+    ex.index = 5  # a new sample under the method now chosen
+    assert ex.heatmap.title.startswith("sample 5: grad_cam for ")
+    assert ex.explanation(5, "deeplift").method == "deeplift"
+    with pytest.raises(traitlets.TraitError, match="not offered here"):
+        ex.method = "shap"
+
+
+def test_constructor_method_picks_the_initial_choice(digits: Any) -> None:
+    X, _, cnn = digits
+    ex = SampleExplorer(cnn, X, method="integrated_gradients", index=1)
+    assert ex.method_choice.value == "integrated_gradients"
+    assert ex.heatmap.title.startswith("sample 1: integrated_gradients for ")
+    counting = CountingExplainer(get_explainer("saliency", cnn))
+    given = SampleExplorer(cnn, X, method=counting)  # an explainer object is offered first
+    assert given.method_choice.options[0] == "saliency (given)" and counting.calls == 1
+    given.method = "deeplift"
+    given.method = "saliency (given)"
+    assert counting.calls == 1  # cached under its own option
+
+
+def test_a_method_failing_on_the_model_shows_in_the_heatmap_and_the_explorer_goes_on(digits: Any) -> None:
+    X, _, _ = digits
+    torch.manual_seed(3)
+    no_conv = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))  # images, but no conv layer
+    ex = SampleExplorer(no_conv, X)
+    kept = ex.heatmap.values.copy()
+    ex.method = "grad_cam"
+    assert ex.heatmap.error.startswith("NoConvLayerError: ") and "layer=" in ex.heatmap.error
+    np.testing.assert_array_equal(ex.heatmap.values, kept)
+    ex.index = 3
+    assert ex.panel.index == 3 and ex.panel.error == "" and ex.heatmap.error.startswith("NoConvLayerError")
+    ex.method = "deeplift"
+    assert ex.heatmap.error == "" and ex.heatmap.title.startswith("sample 3: deeplift for ")
+
+
+def test_table_method_dropdown_offers_shap_and_lime(cancer: Any) -> None:
+    X, _, names, mlp = cancer
+    ex = SampleExplorer(mlp, X, feature_names=names, background=X[:15], index=3)
+    assert tuple(ex.method_choice.options) == ("shap", "lime") and ex.method == "shap"
+    shap_values = ex.bars.values.copy()
+    ex.method = "lime"
+    assert ex.bars.error == "" and ex.explanation(3).method.startswith("lime")
+    target = int(predict_proba(mlp, X[3:4])[0].argmax())
+    direct = get_explainer("lime", mlp, data=X[:15]).explain(X[3:4], target=target)[0]
+    np.testing.assert_allclose(ex.bars.values, direct.values, atol=1e-6)
+    assert not np.allclose(ex.bars.values, shap_values)
+    assert ex.cache_info()["size"] == 2
+    with pytest.raises(traitlets.TraitError, match="not offered here"):
+        ex.method = "saliency"
+    lime_first = SampleExplorer(mlp, X, method="lime", background=X[:15])
+    assert lime_first.method == "lime" and lime_first.explanation(0).method.startswith("lime")

@@ -23,7 +23,12 @@ from .feature_bars import FeatureBars
 from .heatmap import Heatmap
 from .sample_panel import SamplePanel
 
-__all__ = ["SampleExplorer"]
+__all__ = ["IMAGE_METHODS", "TABLE_METHODS", "SampleExplorer"]
+
+#: Registry names the method dropdown offers for images (gradient methods; torch models).
+IMAGE_METHODS = ("saliency", "gradient_x_input", "smoothgrad", "integrated_gradients", "deeplift", "grad_cam")
+#: Registry names the method dropdown offers for tables (model-agnostic).
+TABLE_METHODS = ("shap", "lime")
 
 
 class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
@@ -36,19 +41,29 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
     needs a torch model; shap for tables), a registry name, or an object with
     ``.explain(X, target=None)``. Each sample is explained for its predicted class.
 
+    A dropdown in the selector row picks the method: for images the gradient methods of
+    :data:`IMAGE_METHODS` (torch models), for tables ``"shap"`` and ``"lime"``; an explainer
+    object passed as ``method`` is offered first, under its ``method`` name plus ``" (given)"``.
+    Switching re-explains the sample shown; ``ex.method`` is the dropdown's value.
+
     Predictions are computed lazily, one sample at a time, and kept (K floats per sample);
-    explanations are computed on first show and kept in an LRU cache of ``cache_size`` samples.
-    Failures show in the panel's ``error`` and the explorer keeps working. The same
-    :class:`SamplePanel` and explanation widget are reused for every sample.
+    explanations are computed on first show and kept in an LRU cache of ``cache_size``
+    (method, sample) pairs. Failures (of the model, of a method on a sample, of building a
+    method) show in the panel's or the view's ``error`` and the explorer keeps working. The same
+    :class:`SamplePanel` and explanation widget are reused for every sample and method.
 
     Example:
         >>> ex = SampleExplorer(mlp, X, y, class_names=["malignant", "benign"])   # doctest: +SKIP
         >>> ex.index = 12              # or move the slider                         # doctest: +SKIP
         >>> ex.explanation(12).values.shape, ex.cache_info()["size"]               # doctest: +SKIP
         ((30,), 2)
+        >>> ex.method = "lime"         # or pick it in the dropdown                 # doctest: +SKIP
     """
 
     index = traitlets.Int(0, help="int, default 0: the sample shown (0-based); linked to the slider.")
+    method = traitlets.Unicode(
+        "", help="str: the method shown, one of the dropdown's options; linked to the dropdown."
+    )
 
     def __init__(
         self,
@@ -83,10 +98,13 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
             raise ValueError(f"cache_size must be a positive int, got {cache_size!r}")
         self.cache_size = cache_size
         self.class_names = None if class_names is None else [str(c) for c in class_names]
-        self._cache: OrderedDict[int, Any] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._probs: dict[int, np.ndarray] = {}
         self._hits = self._misses = 0
-        self._explainer = self._make_explainer(method, background)
+        self._background = background
+        self._explainers: dict[str, Any] = {}
+        initial = self._initial_method(method)
+        options = self._method_options(initial)
 
         names = None if feature_names is None else [str(f) for f in feature_names]
         self.slider = ipywidgets.IntSlider(0, min=0, max=n - 1, description="sample", continuous_update=False)
@@ -96,37 +114,83 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         self.panel = SamplePanel(kind=self.kind, n_samples=n)
         self.heatmap: Heatmap | None = None
         self.bars: FeatureBars | None = None
+        self.method_choice = ipywidgets.Dropdown(options=options, value=initial, description="method",
+                                                 layout={"width": "16em"})
+        self.set_trait("method", initial)
         if self.kind == "image":
-            self.heatmap = Heatmap(np.zeros(self.X.shape[-2:]), value_label=self._method_name(method))
+            self.heatmap = Heatmap(np.zeros(self.X.shape[-2:]), value_label=self._value_label(initial))
         else:
             self.bars = FeatureBars(np.zeros(self.X.shape[1]), names)
         view = self.heatmap if self.heatmap is not None else self.bars
-        row = ipywidgets.HBox([self.slider, self.number, self.cached_label])
+        row = ipywidgets.HBox([self.slider, self.number, self.method_choice, self.cached_label])
         super().__init__([row, ipywidgets.HBox([self.panel, view])], **({"layout": layout} if layout else {}))
         self._check_class_names(index)
         self.set_trait("index", index)
         self.slider.value = index
         traitlets.link((self.slider, "value"), (self, "index"))
+        traitlets.link((self.method_choice, "value"), (self, "method"))
         self.observe(self._on_index, names=["index"])
+        self.observe(self._on_method, names=["method"])
         self._show(self.index)
 
     # -- set-up helpers -----------------------------------------------------------------------
-    def _method_name(self, method: Any) -> str:
-        return method if isinstance(method, str) and method != "auto" else getattr(self._explainer, "method", "attribution")
-
-    def _make_explainer(self, method: Any, background: Any) -> Any:
+    def _initial_method(self, method: Any) -> str:
+        """The dropdown value for the constructor's ``method`` (an explainer object is kept as given)."""
         if method == "auto":
             if self.kind == "table":
-                method = "shap"
-            elif is_torch_module(self.model):
-                method = "saliency"
+                return "shap"
+            if is_torch_module(self.model):
+                return "saliency"
+            raise ValueError(
+                f"method='auto' explains images with saliency, which needs a torch.nn.Module; got a "
+                f"{type(self.model).__name__}. Pass method= an object with .explain(X, target=None)."
+            )
+        if isinstance(method, str):
+            self._explainer_for(method)  # a bad name or missing data fails here, with its message
+            return method
+        explainer = make_explainer(method, self.model)  # TypeError for what is neither
+        label = f"{getattr(explainer, 'method', '') or 'explainer'} (given)"
+        self._explainers[label] = explainer
+        return label
+
+    def _method_options(self, initial: str) -> list[str]:
+        if self.kind == "table":
+            names = list(TABLE_METHODS)
+        else:
+            names = list(IMAGE_METHODS) if is_torch_module(self.model) else []
+        return [initial, *(n for n in names if n != initial)] if initial not in names else names
+
+    def _explainer_for(self, name: str) -> Any:
+        """The explainer behind dropdown option ``name`` (built on first use, then kept)."""
+        if name not in self._explainers:
+            if self._background is not None:
+                data = self._background
             else:
-                raise ValueError(
-                    f"method='auto' explains images with saliency, which needs a torch.nn.Module; got a "
-                    f"{type(self.model).__name__}. Pass method= an object with .explain(X, target=None)."
-                )
-        data = background if background is not None else (self.X if self.kind == "table" else None)
-        return make_explainer(method, self.model, data=data)
+                data = self.X if self.kind == "table" else None
+            self._explainers[name] = make_explainer(name, self.model, data=data)
+        return self._explainers[name]
+
+    @property
+    def explainer(self) -> Any:
+        """The explainer of the method shown (``ex.method``).
+
+        Example:
+            >>> ex.explainer.explain(X[:1]).method   # doctest: +SKIP
+            'saliency'
+        """
+        return self._explainer_for(self.method)
+
+    @staticmethod
+    def _value_label(method: str) -> str:
+        return method.removesuffix(" (given)") or "attribution"
+
+    @traitlets.validate("method")
+    def _valid_method(self, proposal: Any) -> str:
+        name = str(proposal["value"])
+        options = list(self.method_choice.options)
+        if name not in options:
+            raise traitlets.TraitError(f"method {name!r} is not offered here; choose one of {options}")
+        return name
 
     def _check_class_names(self, index: int) -> None:
         if not 0 <= index < self.n_samples:
@@ -154,24 +218,33 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
             self._probs[i] = predict_probabilities(self.model, self.X[i : i + 1])[0]
         return self._probs[i]
 
-    def explanation(self, i: int) -> Any:
+    def explanation(self, i: int, method: str | None = None) -> Any:
         """The single-sample Explanation of sample ``i`` for its predicted class (LRU-cached).
+
+        ``method``: a dropdown option; default the one shown. The cache key is (method, sample).
 
         Example:
             >>> ex.explanation(3).target == ex.probabilities(3).argmax()   # doctest: +SKIP
             True
+            >>> ex.explanation(3, "deeplift").method                      # doctest: +SKIP
+            'deeplift'
         """
         if not 0 <= int(i) < self.n_samples:
             raise IndexError(f"sample {i} is out of range: 0..{self.n_samples - 1}")
         i = int(i)
-        if i in self._cache:
+        name = self.method if method is None else str(method)
+        if name not in self.method_choice.options:
+            raise ValueError(f"method {name!r} is not offered here; choose one of {list(self.method_choice.options)}")
+        key = (name, i)
+        if key in self._cache:
             self._hits += 1
-            self._cache.move_to_end(i)
-            return self._cache[i]
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        explainer = self._explainer_for(name)
         self._misses += 1
         target = int(np.argmax(self.probabilities(i)))
-        e = self._explainer.explain(self.X[i : i + 1], target=np.array([target]))[0]
-        self._cache[i] = e
+        e = explainer.explain(self.X[i : i + 1], target=np.array([target]))[0]
+        self._cache[key] = e
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return e
@@ -205,7 +278,7 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         Example:
             >>> ex.close()    # doctest: +SKIP
         """
-        parts = ("slider", "number", "cached_label", "panel", "heatmap", "bars")
+        parts = ("slider", "number", "method_choice", "cached_label", "panel", "heatmap", "bars")
         for w in [getattr(self, name, None) for name in parts] + list(self.children):
             if w is not None:
                 w.close()
@@ -214,6 +287,11 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
     # -- showing a sample ---------------------------------------------------------------------
     def _on_index(self, change: Any) -> None:
         self._show(change["new"])
+
+    def _on_method(self, change: Any) -> None:
+        if self.heatmap is not None:
+            self.heatmap.value_label = self._value_label(change["new"])
+        self._show(self.index)
 
     def _show(self, i: int) -> None:
         probs = None
@@ -238,7 +316,7 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
                     self.heatmap.update(values=values, image=image, title=self._map_title(i, e))
             else:
                 self.bars.enable_what_if(  # type: ignore[union-attr]
-                    self.model, self.X[i], explainer=self._explainer, data=self.X, target=int(np.argmax(probs)),
+                    self.model, self.X[i], explainer=self.explainer, data=self.X, target=int(np.argmax(probs)),
                     class_names=self.class_names, explanation=e, probabilities=probs,
                 )
         self.cached_label.value = f"{len(self._cache)} cached"
