@@ -229,8 +229,8 @@ def test_several_baselines_average_their_attributions():
 
 
 def test_expected_gradients_with_one_background_row_approaches_integrated_gradients():
-    # Monte Carlo over alpha only: the error shrinks like 1/sqrt(n_samples); seen 0.4% of the
-    # largest attribution at 4000 draws (1.3% at 400); the bound is 2%.
+    # Monte Carlo over alpha only: the error shrinks like 1/sqrt(n_samples); seen 0.5% of the
+    # largest attribution at 4000 draws (3.2% at 400); the bound is 2%.
     model = smooth_mlp()
     x = torch.randn(N, 6, generator=torch.Generator().manual_seed(2))
     b = torch.randn(1, 6, generator=torch.Generator().manual_seed(3))
@@ -248,7 +248,8 @@ def test_bfloat16_autocast_reports_its_completeness_error():
     bf16 = IntegratedGradients(model, steps=16, dtype=torch.bfloat16).explain(x, target=0)
     assert bf16.params["dtype"] == "torch.bfloat16" and bf16.values.dtype == np.float32
     assert np.abs(fp32.diagnostics["relative_delta"]).max() < 1e-4
-    # bfloat16 keeps 8 bits of mantissa: its attributions and completeness are off by about 1%
+    # bfloat16 keeps 8 bits of mantissa; delta is measured against f(x) - f(b) in float32. Seen:
+    # relative delta 3.8e-2 (bf16) vs 7.8e-6 (fp32), attributions 0.15% of the largest apart.
     assert 0 < np.abs(bf16.diagnostics["relative_delta"]).max() < 0.1
     assert rel(bf16.values, fp32.values) < 0.1
 
