@@ -32,7 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from nbexplain.explainers._targets import callable_objective, is_callable_target, resolve_target
+from nbexplain.explainers._targets import (
+    callable_objective,
+    is_callable_target,
+    resolve_target,
+    target_indices,
+)
 from nbexplain.explanation import Explanation
 from nbexplain.models import model_device
 
@@ -208,12 +213,20 @@ def resolve_targets(model: Any, x: Any, target: Any, chunk: int = 256) -> Any:
 
     if is_callable_target(target):
         return target
-    with torch.no_grad():
-        if target is None:
+    if target is None:
+        with torch.no_grad():
             outs = [model_outputs(model, x[i:i + chunk]).float().cpu().numpy() for i in range(0, x.shape[0], chunk)]
-            return resolve_target(None, np.concatenate(outs))
-        k = model_outputs(model, x[:1]).shape[1]
-    return resolve_target(target, np.zeros((x.shape[0], k), dtype=np.float32))
+        return resolve_target(None, np.concatenate(outs))
+    # Explicit indices need no forward pass: the upper bound is checked by objective(), against
+    # the outputs the method computes anyway.
+    try:
+        return target_indices(target, x.shape[0])
+    except ValueError as exc:
+        if "out of range" not in str(exc):
+            raise
+        with torch.no_grad():  # name the valid range in the error: needs the output count
+            k = model_outputs(model, x[:1]).shape[1]
+        return target_indices(target, x.shape[0], k)
 
 
 def objective(out: Any, targets: Any) -> Any:
@@ -229,7 +242,11 @@ def objective(out: Any, targets: Any) -> Any:
     n = out.shape[0]
     if callable(targets) and not isinstance(targets, (np.ndarray, torch.Tensor)):
         return callable_objective(targets, out, n)
+    k = out.shape[1]
     index = torch.as_tensor(targets, device=out.device).reshape(n, 1)
+    top = int(index.max()) if n else 0
+    if top >= k:
+        raise ValueError(f"target {top} is out of range: the model has {k} outputs, valid targets are 0..{k - 1}")
     return out.gather(1, index).reshape(n)
 
 
@@ -521,6 +538,38 @@ class RunContext:
     def shrink(self, chunk: int) -> None:
         """Record a smaller chunk after an out-of-memory error."""
         self._chunk = chunk
+
+    def chunked(self, step: Callable[[int, int], None], total: int) -> int:
+        """Run ``step(a, b)`` over ``range(total)`` items in chunks of :attr:`chunk` (OOM-safe).
+
+        With ``internal_batch_size="auto"`` and no chunk known yet, the first item runs alone and
+        the memory its pass saved for backward sets the chunk, so measuring costs no extra
+        pass. An item is whatever one row of ``step``'s forward pass is (an input, an IG point).
+
+        Example:
+            >>> # ctx.chunked(lambda a, b: accumulate(points[a:b]), n_points)   # doctest: +SKIP
+        """
+        import torch
+
+        start = 0
+        if self._chunk is None and self.explainer.internal_batch_size == "auto" and total > 0:
+            seen: dict[int, int] = {}
+
+            def pack(t: Any) -> Any:
+                seen[id(t)] = t.numel() * t.element_size()
+                return t
+
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                step(0, 1)
+            cost = sum(seen.values()) + 3 * self.x[:1].numel() * self.x.element_size()
+            self._chunk = chunk_for(cost, self.x.device, self.explainer.cpu_memory_budget)
+            start = 1
+
+        def shifted(a: int, b: int) -> None:
+            step(a + start, b + start)
+
+        self.chunk_used = run_chunked(shifted, total - start, self.chunk, on_shrink=self.shrink)
+        return self.chunk_used
 
     @staticmethod
     def _index(targets: Any, rows: Any) -> Any:

@@ -28,7 +28,6 @@ from nbexplain.explainers._engine import (
     input_gradients,
     model_outputs,
     objective,
-    run_chunked,
 )
 
 #: Named baselines ``resolve_baselines`` understands.
@@ -192,7 +191,7 @@ def path_gradients(ctx: RunContext, x: Any, bases: Any, alphas: Any, targets: An
         grads, _ = input_gradients(ctx.model, points, ctx._index(targets, i.cpu().numpy()), autocast=ctx.autocast)
         consume(i, j, t, grads, diff)
 
-    ctx.chunk_used = run_chunked(step, n * m * s, ctx.chunk, on_shrink=ctx.shrink)
+    ctx.chunked(step, n * m * s)
 
 
 def endpoint_outputs(ctx: RunContext, x: Any, bases: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -53,6 +53,19 @@ def resolve_target(target: Any, outputs: Any) -> np.ndarray:
     n, k = out.shape
     if target is None:
         return np.argmax(out, axis=1).astype(np.int64)
+    return target_indices(target, n, k)
+
+
+def target_indices(target: Any, n: int, k: int | None = None) -> np.ndarray:
+    """Explicit targets (an int or one per sample) as int64 indices, checked without outputs.
+
+    ``k`` (the number of outputs) bounds the indices when known; with ``k=None`` only the
+    lower bound is checked, and the caller checks the upper one against the outputs it computes.
+
+    Example:
+        >>> target_indices(2, 3).tolist()
+        [2, 2, 2]
+    """
     if is_callable_target(target):
         raise TypeError("a callable target cannot be turned into output indices here; "
                         "this explainer needs an int, a sequence of ints or None")
@@ -67,10 +80,11 @@ def resolve_target(target: Any, outputs: Any) -> np.ndarray:
     elif arr.shape != (n,):
         raise ValueError(f"target has shape {arr.shape} but there are {n} samples; pass one index per "
                          "sample, a single int, or None for the predicted output")
-    bad = (arr < 0) | (arr >= k)
+    bad = (arr < 0) | (arr >= k) if k is not None else arr < 0
     if bad.any():
-        raise ValueError(f"target {int(arr[bad][0])} is out of range: the model has {k} outputs, "
-                         f"valid targets are 0..{k - 1}")
+        valid = f"valid targets are 0..{k - 1}" if k is not None else "targets are output indices >= 0"
+        raise ValueError(f"target {int(arr[bad][0])} is out of range: "
+                         + (f"the model has {k} outputs, " if k is not None else "") + valid)
     return arr.astype(np.int64)
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbexplain.explainers._engine import GradientError, GradientExplainer, RunContext, run_chunked
+from nbexplain.explainers._engine import GradientError, GradientExplainer, RunContext
 from nbexplain.explainers.layers import last_conv_layer, layer_gradients, resolve_layer
 
 _MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
@@ -104,15 +104,17 @@ class GradCAM(GradientExplainer):
         import torch
 
         if self.layer is None:
-            layer, name = last_conv_layer(self.model, x[:1])
+            layer, name = self._default_layer(x)
         else:
             layer, name = resolve_layer(self.model, self.layer)
         cams: list[Any] = []
         weights: list[Any] = []
+        outputs: list[Any] = []
 
         def step(a: int, b: int) -> None:
-            act, grad, _ = layer_gradients(self.model, layer, x[a:b], ctx._index(targets, slice(a, b)),
-                                           autocast=ctx.autocast)
+            act, grad, selected = layer_gradients(self.model, layer, x[a:b], ctx._index(targets, slice(a, b)),
+                                                  autocast=ctx.autocast)
+            outputs.append(selected.double())
             if act.ndim < 3:
                 raise GradientError(f"layer {name!r} outputs shape {tuple(act.shape)} without spatial axes; "
                                     f"{type(self).__name__} needs a layer with output (n, C, ...), such as a "
@@ -122,7 +124,7 @@ class GradCAM(GradientExplainer):
             cams.append(torch.relu(cam) if self.relu else cam)
             weights.append(w)
 
-        ctx.chunk_used = run_chunked(step, x.shape[0], ctx.chunk, on_shrink=ctx.shrink)
+        ctx.chunked(step, x.shape[0])
         cam = torch.cat(cams)
         values = cam
         if self.upsample:
@@ -132,8 +134,17 @@ class GradCAM(GradientExplainer):
             values = upsample(cam, tuple(x.shape[2:]))
         diagnostics = {"layer": name, "cam_shape": tuple(cam.shape[1:]),
                        "cam": cam.detach().float().cpu().numpy(),
-                       "channel_weights": torch.cat(weights).detach().float().cpu().numpy()}
+                       "channel_weights": torch.cat(weights).detach().float().cpu().numpy(),
+                       "outputs": torch.cat(outputs).cpu().numpy()}
         return values, diagnostics
+
+    def _default_layer(self, x: Any) -> tuple[Any, str]:
+        """The last convolution the forward pass runs, found once per input shape and cached."""
+        key = (tuple(x.shape[1:]), x.dtype, x.device)
+        cache = self.__dict__.setdefault("_layer_cache", {})
+        if key not in cache:
+            cache[key] = last_conv_layer(self.model, x[:1])
+        return cache[key]
 
 
 class GradCAMPlusPlus(GradCAM):

@@ -110,7 +110,7 @@ class LayerGradientXActivation(_LayerMethod):
                                            autocast=ctx.autocast)
             parts.append(act * grad)
 
-        ctx.chunk_used = run_chunked(step, x.shape[0], ctx.chunk, on_shrink=ctx.shrink)
+        ctx.chunked(step, x.shape[0])
         values = torch.cat(parts)
         return values, {"layer": name, "channel_importance": channel_importance(values.float().cpu().numpy())}
 
