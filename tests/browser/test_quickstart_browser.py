@@ -43,8 +43,9 @@ def test_quickstart_runs_and_every_widget_draws(page: Page, nb: Notebook) -> Non
     run_all(nb, timeout_ms=240_000)
     panel = page.locator(".jp-NotebookPanel:visible")
     roots = panel.locator(".nbx-root")
-    # 2 FeatureBars + explorer (panel + bars) + heatmap + 2 heatmaps + explorer (panel + heatmap).
-    assert roots.count() == 9, roots.count()
+    # 2 FeatureBars + explorer (panel + bars) + heatmap + 2 heatmaps + 5 method heatmaps
+    # + explorer (panel + heatmap).
+    assert roots.count() == 14, roots.count()
     for i in range(roots.count()):
         wait_for_draws(roots.nth(i), 0)
     assert panel.locator(".nbx-error, .nbx-render-error").count() == 0
@@ -64,6 +65,11 @@ def test_quickstart_runs_and_every_widget_draws(page: Page, nb: Notebook) -> Non
     assert (rgb[:, 0] - rgb[:, 2] > 40).any() and (rgb[:, 2] - rgb[:, 0] > 40).any()
     assert np.ptp(rgb, axis=0).max() > 60
 
+    # The five gradient methods side by side, each with its title.
+    compare = panel.locator(".widget-hbox:has(.nbx-heatmap)").filter(has_text="Grad-CAM").first
+    titles = compare.locator(".nbx-title").all_inner_texts()
+    assert titles == ["saliency", "SmoothGrad", "integrated gradients", "DeepLIFT", "Grad-CAM"], titles
+    screenshot(page, "quickstart-methods", compare)
     screenshot(page, "quickstart-whatif", bars)
     screenshot(page, "quickstart-heatmap", heatmap)
     explorers = panel.locator(".widget-vbox:has(.nbx-sample-panel)")
