@@ -1,0 +1,129 @@
+"""Shared input checks for the tabular model-agnostic explainers (permutation, PDP, surrogates).
+
+Example:
+    >>> import numpy as np
+    >>> check_table(np.ones((2, 3))).shape
+    (2, 3)
+    >>> resolve_feature("b", ["a", "b"])
+    1
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from nbexplain.models import PredictFn, as_predict_fn
+
+# Rows x features per model call: copies are stacked and sent in chunks of at most this many values.
+CHUNK_VALUES = 1 << 22
+
+
+def check_table(X: Any, name: str = "X") -> np.ndarray:
+    """``X`` as a non-empty float64 ``(n, F)`` table; named errors for empty, ragged or non-numeric.
+
+    Example:
+        >>> check_table([[1, 2]]).dtype
+        dtype('float64')
+    """
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric table (n, F): {exc}; encode categories as numbers") from exc
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one row and one feature")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} holds NaN or inf ({int((~np.isfinite(arr)).sum())} entries); impute them first")
+    return arr
+
+
+def check_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
+    """One name per column (``x0, x1, ...`` when ``None``); a named error for a count mismatch.
+
+    Example:
+        >>> check_names(None, 2)
+        ['x0', 'x1']
+    """
+    if feature_names is None:
+        return [f"x{j}" for j in range(n_features)]
+    names = [str(f) for f in feature_names]
+    if len(names) != n_features:
+        raise ValueError(f"got {len(names)} feature_names but X has {n_features} features (columns); "
+                         "pass one name per column")
+    return names
+
+
+def resolve_feature(feature: Any, names: list[str]) -> int:
+    """A column index from an int or a name; the error lists close names.
+
+    Example:
+        >>> resolve_feature(-1, ["a", "b"])
+        1
+    """
+    n = len(names)
+    if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
+        j = int(feature)
+        if not -n <= j < n:
+            raise IndexError(f"feature index {j} not found: X has {n} features (0..{n - 1})")
+        return j % n
+    if isinstance(feature, str):
+        if feature in names:
+            return names.index(feature)
+        close = difflib.get_close_matches(feature, names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else f"; names are {names[:10]}"
+        raise KeyError(f"feature {feature!r} not found{hint}")
+    raise TypeError(f"a feature is an int index or a str name, got {type(feature).__name__} {feature!r}")
+
+
+def wrap_predict(model_or_predict: Any, n_features: int) -> PredictFn:
+    """``as_predict_fn`` plus a check that the model accepts ``n_features`` columns.
+
+    Example:
+        >>> f = wrap_predict(lambda X: X[:, 0], 2)
+        >>> f(np.ones((1, 2))).shape
+        (1, 1)
+    """
+    f = as_predict_fn(model_or_predict)
+    nf = getattr(model_or_predict, "n_features_in_", None)
+    if isinstance(nf, (int, np.integer)) and int(nf) != n_features:
+        raise ValueError(f"mismatched feature counts: the model was fitted on {int(nf)} features, X has {n_features}")
+    return f
+
+
+def predict_chunked(f: PredictFn, stacked: np.ndarray) -> np.ndarray:
+    """Call ``f`` on a large stack of rows in few big chunks; returns ``(N, k)``.
+
+    Example:
+        >>> predict_chunked(lambda X: X.sum(axis=1, keepdims=True), np.ones((5, 2))).ravel().tolist()
+        [2.0, 2.0, 2.0, 2.0, 2.0]
+    """
+    rows = max(1, CHUNK_VALUES // max(1, stacked.shape[1]))
+    outs = [np.asarray(f(stacked[s:s + rows]), dtype=np.float64) for s in range(0, len(stacked), rows)]
+    k = {o.shape[1] for o in outs}
+    if len(k) != 1:
+        raise ValueError(f"the model returned a different number of outputs per call ({sorted(k)}); "
+                         "it must return (n, k) with a fixed k")
+    return np.concatenate(outs, axis=0)
+
+
+def default_output(target: Any, outputs: np.ndarray) -> int:
+    """The output column to explain: 0 for one output, 1 (positive class) for two, else the
+    output with the largest mean; an int ``target`` is range-checked.
+
+    Example:
+        >>> default_output(None, np.zeros((3, 2)))
+        1
+    """
+    k = outputs.shape[1]
+    if target is None:
+        return 0 if k == 1 else 1 if k == 2 else int(np.argmax(outputs.mean(axis=0)))
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        raise TypeError(f"target must be an int output index or None here, got {target!r}")
+    if not 0 <= int(target) < k:
+        raise ValueError(f"target {int(target)} is out of range: the model has {k} outputs, valid targets are 0..{k - 1}")
+    return int(target)

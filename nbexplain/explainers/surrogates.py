@@ -1,0 +1,244 @@
+"""Surrogate models: an interpretable model fitted to a black box's predictions.
+
+:class:`GlobalSurrogate` fits one model on the whole table (least squares, least absolute
+deviation, logistic regression or a shallow tree) and reports its fidelity to the black box on
+held-out rows. :class:`LocalSurrogate` fits a weighted linear model around each explained row and
+reports where in the neighbourhood it fits badly.
+
+Example:
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(80, 2))
+    >>> s = GlobalSurrogate(lambda A: 2 * A[:, 0] - A[:, 1], kind="linear").fit(X)
+    >>> np.round(s.coef, 6).tolist(), round(s.fidelity, 9)
+    ([2.0, -1.0], 1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nbexplain.explainers._tabular_inputs import (
+    check_names,
+    check_table,
+    default_output,
+    predict_chunked,
+    wrap_predict,
+)
+from nbexplain.explanation import Explanation
+
+KINDS = ("linear", "lad", "logistic", "tree")
+
+
+def _r2(y: np.ndarray, pred: np.ndarray, w: np.ndarray | None = None) -> float:
+    w = np.ones_like(y) if w is None else w
+    mean = np.average(y, weights=w)
+    ss_tot, ss_res = float(np.sum(w * (y - mean) ** 2)), float(np.sum(w * (y - pred) ** 2))
+    scale = max(1.0, float(np.max(np.abs(y))))
+    if ss_tot <= 1e-24 * scale**2 * float(np.sum(w)):
+        return 1.0 if ss_res <= 1e-20 * scale**2 * float(np.sum(w)) else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+@dataclass
+class SurrogateFit:
+    """A fitted global surrogate: the sklearn ``estimator``, its ``coef`` / ``intercept`` (linear
+    kinds; ``(C, F)`` for a multi-class logistic), ``feature_importances`` and ``tree_text`` (trees),
+    ``fidelity`` on held-out rows with its ``fidelity_metric`` (``"r2"`` or ``"accuracy"``).
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(40, 2))
+        >>> GlobalSurrogate(lambda A: A[:, 0], kind="lad").fit(X).explain(X[:2]).values.shape
+        (2, 2)
+    """
+
+    estimator: Any
+    kind: str
+    feature_names: list[str]
+    target: int
+    fidelity: float
+    fidelity_metric: str
+    coef: np.ndarray | None
+    intercept: Any
+    feature_importances: np.ndarray | None
+    tree_text: str | None
+    mean: np.ndarray
+    n_train: int
+    n_holdout: int
+
+    def explain(self, X: Any) -> Explanation:
+        """Contributions ``coef * (x - mean(X_fit))`` per row for the linear kinds (log-odds of the
+        surrogate's predicted class for logistic); ``base_values + values.sum(1)`` is the surrogate's
+        output. Trees have no additive contributions: read ``tree_text`` / ``feature_importances``.
+        """
+        if self.coef is None:
+            raise TypeError(f"a {self.kind} surrogate has no additive contributions; "
+                            "read .tree_text and .feature_importances instead")
+        Xa = check_table(X)
+        if Xa.shape[1] != len(self.mean):
+            raise ValueError(f"mismatched feature counts: the surrogate was fitted on {len(self.mean)} "
+                             f"features, X has {Xa.shape[1]}")
+        coef, intercept = np.atleast_2d(self.coef), np.atleast_1d(self.intercept)
+        cls = (np.zeros(len(Xa), dtype=np.int64) if coef.shape[0] == 1
+               else np.argmax(Xa @ coef.T + intercept, axis=1))
+        values = coef[cls] * (Xa - self.mean)
+        base = intercept[cls] + coef[cls] @ self.mean
+        return Explanation(values, base_values=base, data=Xa, feature_names=self.feature_names,
+                           target=cls if coef.shape[0] > 1 else None, method=f"global_surrogate_{self.kind}",
+                           diagnostics={"fidelity": self.fidelity, "fidelity_metric": self.fidelity_metric})
+
+
+class GlobalSurrogate:
+    """Fit an interpretable model to the black box's outputs on ``X``.
+
+    ``kind``: ``"linear"`` (least squares) or ``"lad"`` (least absolute deviation, robust to a few
+    odd predictions) on the output column ``target``; ``"logistic"`` on the predicted class;
+    ``"tree"`` (depth ``max_depth``) on the predicted class for classifiers, the output otherwise.
+    A share ``holdout`` of rows (seeded) is kept out of the fit to measure fidelity.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(60, 2))
+        >>> f = lambda A: np.stack([A[:, 0] < 0, A[:, 0] >= 0], axis=1).astype(float)
+        >>> GlobalSurrogate(f, kind="tree", max_depth=1).fit(X).fidelity
+        1.0
+    """
+
+    def __init__(self, model_or_predict: Any, kind: str = "linear", max_depth: int = 3, *,
+                 feature_names: Sequence[str] | None = None, target: int | None = None,
+                 holdout: float = 0.25, seed: int = 0) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if not 0.0 <= float(holdout) < 1.0:
+            raise ValueError(f"holdout must be a share in [0, 1), got {holdout!r}")
+        self.model, self.kind, self.max_depth = model_or_predict, kind, int(max_depth)
+        self.feature_names, self.target, self.holdout, self.seed = feature_names, target, float(holdout), seed
+
+    def fit(self, X: Any) -> SurrogateFit:
+        """Query the model on ``X``, fit the surrogate on the training share, score on the rest."""
+        from sklearn.linear_model import LinearRegression, LogisticRegression, QuantileRegressor
+        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
+
+        Xa = check_table(X)
+        n, n_feat = Xa.shape
+        names = check_names(self.feature_names, n_feat)
+        out = predict_chunked(wrap_predict(self.model, n_feat), Xa)
+        col = default_output(self.target, out)
+        is_class = out.shape[1] > 1 or (np.array_equal(out, np.round(out)) and len(np.unique(out)) <= 20)
+        if self.kind == "logistic" and not is_class:
+            raise ValueError("a logistic surrogate needs a classifier (class probabilities or class labels); "
+                             "this model returns continuous values: use kind='linear' or 'lad'")
+        classify = self.kind == "logistic" or (self.kind == "tree" and is_class)
+        y = (np.argmax(out, axis=1) if out.shape[1] > 1 else out[:, 0].astype(np.int64)) if classify else out[:, col]
+        if self.kind == "logistic" and len(np.unique(y)) < 2:
+            raise ValueError("the model predicts one class on X; a logistic surrogate needs two")
+        order = np.random.default_rng(self.seed).permutation(n)
+        n_hold = int(round(n * self.holdout)) if self.holdout > 0 else 0
+        if n_hold and n - n_hold < 2:
+            raise ValueError(f"X has {n} rows: too few to hold out {self.holdout:.0%}; pass more rows or holdout=0")
+        test, train = (order[:n_hold], order[n_hold:]) if n_hold else (order, order)
+        if self.kind == "logistic" and len(np.unique(y[train])) < 2:
+            raise ValueError("the model predicts one class on the training rows; a logistic surrogate "
+                             "needs two (pass more rows, or another seed)")
+        est = {"linear": lambda: LinearRegression(),
+               "lad": lambda: QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs"),
+               "logistic": lambda: LogisticRegression(max_iter=1000),
+               "tree": lambda: (DecisionTreeClassifier if classify else DecisionTreeRegressor)(
+                   max_depth=self.max_depth, random_state=self.seed)}[self.kind]()
+        est.fit(Xa[train], y[train])
+        pred = est.predict(Xa[test])
+        fidelity = float(np.mean(pred == y[test])) if classify else _r2(y[test], pred)
+        coef = intercept = imp = text = None
+        if self.kind == "tree":
+            imp, text = est.feature_importances_, export_text(est, feature_names=names)
+        else:
+            coef = np.asarray(est.coef_, dtype=np.float64)
+            coef = coef[0] if coef.ndim == 2 and coef.shape[0] == 1 else coef
+            intercept = np.asarray(est.intercept_, dtype=np.float64)
+            intercept = float(intercept.reshape(-1)[0]) if intercept.size == 1 else intercept
+        return SurrogateFit(est, self.kind, names, col, fidelity, "accuracy" if classify else "r2", coef,
+                            intercept, imp, text, Xa[train].mean(axis=0), len(train), n_hold)
+
+
+class LocalSurrogate:
+    """A weighted linear fit of the model around each explained row, with neighbourhood diagnostics.
+
+    Perturbations are Gaussian with the background's per-feature std (``num_samples`` per row,
+    seeded); weights are ``exp(-d^2 / kernel_width^2)`` for the distance ``d`` in std units
+    (default width ``0.75 * sqrt(F)``). ``explain`` returns ``values = coef * (x - mean(background))``
+    with ``base_values`` so that their sum is the surrogate's value at ``x``; diagnostics hold the
+    ``coefficients``, weighted R^2 ``fidelity``, ``error_by_distance`` (mean absolute error per
+    distance bin, edges in ``distance_bins``), ``error_growth`` per feature (slope of the absolute
+    error along that feature's offset) and ``worst_features`` (up to 3 names where it grows).
+
+    Example:
+        >>> import numpy as np
+        >>> B = np.random.default_rng(0).normal(size=(50, 3))
+        >>> e = LocalSurrogate(lambda A: A @ [1.0, 2.0, 0.5], B, num_samples=200).explain(B[0])
+        >>> np.round(e.diagnostics["coefficients"], 6).tolist(), round(float(e.diagnostics["fidelity"][0]), 9)
+        ([[1.0, 2.0, 0.5]], 1.0)
+    """
+
+    def __init__(self, model_or_predict: Any, X_background: Any, *, kernel_width: float | None = None,
+                 num_samples: int = 2000, seed: int = 0, feature_names: Sequence[str] | None = None,
+                 target: int | None = None, n_bins: int = 5) -> None:
+        B = check_table(X_background, "X_background")
+        if not isinstance(num_samples, (int, np.integer)) or num_samples < 2 * B.shape[1] + 2:
+            raise ValueError(f"num_samples must be an int >= {2 * B.shape[1] + 2} (2 per feature + 2), got {num_samples!r}")
+        self.f = wrap_predict(model_or_predict, B.shape[1])
+        self.mean, self.std = B.mean(axis=0), B.std(axis=0)
+        self.names = check_names(feature_names, B.shape[1])
+        self.kernel_width = float(kernel_width) if kernel_width is not None else 0.75 * np.sqrt(B.shape[1])
+        self.num_samples, self.seed, self.target, self.n_bins = int(num_samples), seed, target, int(n_bins)
+
+    def explain(self, X: Any) -> Explanation:
+        """Explain one row (1-D ``x``) or each row of ``X``; one batched model call for all rows."""
+        Xa = np.asarray(X, dtype=np.float64)
+        single = Xa.ndim == 1
+        Xa = check_table(Xa[None] if single else Xa)
+        n, n_feat = Xa.shape
+        if n_feat != len(self.mean):
+            raise ValueError(f"mismatched feature counts: the background has {len(self.mean)} features, X has {n_feat}")
+        S, live = self.num_samples, self.std > 0
+        eps = np.random.default_rng(self.seed).normal(size=(n, S, n_feat)) * live
+        eps[:, 0] = 0.0  # the explained row itself
+        Z = Xa[:, None, :] + eps * self.std
+        out = predict_chunked(self.f, Z.reshape(-1, n_feat)).reshape(n, S, -1)
+        cols = (np.full(n, default_output(self.target, out[:, 0])) if self.target is not None or out.shape[2] <= 2
+                else np.argmax(out[:, 0], axis=1))
+        dist = np.sqrt((eps**2).sum(axis=2))
+        w = np.exp(-(dist**2) / self.kernel_width**2)
+        edges = np.quantile(dist[:, 1:], np.linspace(0, 1, self.n_bins + 1))
+        coefs, icpt, fid = np.zeros((n, n_feat)), np.zeros(n), np.zeros(n)
+        err_bins, growth = np.full((n, self.n_bins), np.nan), np.zeros((n, n_feat))
+        for i in range(n):
+            y, A = out[i, :, cols[i]], np.c_[np.ones(S), eps[i][:, live]]
+            sw = np.sqrt(w[i])
+            beta = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)[0]
+            pred = A @ beta
+            icpt[i], fid[i] = beta[0], _r2(y, pred, w[i])
+            coefs[i, live] = beta[1:] / self.std[live]
+            err = np.abs(y - pred)
+            b = np.clip(np.searchsorted(edges, dist[i], side="right") - 1, 0, self.n_bins - 1)
+            for k in range(self.n_bins):
+                if (b == k).any():
+                    err_bins[i, k] = err[b == k].mean()
+            off = np.abs(eps[i])
+            off_c = off - off.mean(axis=0)
+            var = (off_c**2).mean(axis=0)
+            growth[i] = np.where(var > 0, (off_c * (err - err.mean())[:, None]).mean(axis=0) / np.where(var > 0, var, 1), 0)
+        scale = max(1e-12, float(np.abs(out).max()))
+        worst = [[self.names[j] for j in np.argsort(-g)[:3] if g[j] > 1e-9 * scale] for g in growth]
+        values = coefs * (Xa - self.mean)
+        return Explanation(
+            values, base_values=icpt - values.sum(axis=1), data=Xa, feature_names=self.names,
+            target=cols, outputs=out[np.arange(n), 0, cols], method="local_surrogate",
+            params={"kernel_width": self.kernel_width, "num_samples": S, "seed": self.seed},
+            diagnostics={"coefficients": coefs, "intercept": icpt, "fidelity": fid,
+                         "error_by_distance": err_bins, "distance_bins": tuple(edges.tolist()),
+                         "error_growth": growth, "worst_features": worst},
+        )
