@@ -1,0 +1,257 @@
+"""KernelSHAP, batched: exact Shapley values for up to 16 features (or groups), a paired sample above.
+
+The value of a coalition ``S`` is interventional, as in shap's KernelExplainer with a background:
+``v(S) = sum_b w_b f(x_S, b_notS)`` over the background rows ``b`` (weights ``w_b``: 1/m, or the
+k-means cluster sizes). All coalitions of a batch of samples go through the model in a few large
+calls of stacked masked rows (samples x coalitions x background, chunked to ``batch_size`` rows);
+a torch model is called with torch directly on its own device.
+
+Example:
+    >>> import numpy as np
+    >>> f = lambda X: X[:, :1] * X[:, 1:2] + X[:, 2:3]
+    >>> e = KernelShap(f, np.zeros((4, 3))).explain(np.ones((1, 3)))
+    >>> e.values.round(6).tolist(), e.method
+    ([[0.5, 0.5, 1.0]], 'kernel_shap_exact')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from nbexplain.explainers._coalitions import (
+    all_coalitions,
+    check_groups,
+    player_names,
+    sample_coalitions,
+    shapley_from_values,
+    solve_kernel,
+    summarise_background,
+)
+from nbexplain.explainers._targets import resolve_target, target_indices
+from nbexplain.explainers.shap_tabular import tabular_matrix
+from nbexplain.explanation import Explanation
+from nbexplain.models import OUTPUTS, as_predict_fn, is_torch_module, model_device
+
+
+class KernelShap:
+    """Shapley values of any model's output, per feature or per feature group, batched and seeded.
+
+    ``model_or_predict``: a torch module (run with torch on its device), an estimator with
+    ``predict_proba``/``predict``, or a callable ``X -> (n, k)``. ``output`` as in
+    :func:`nbexplain.models.as_predict_fn` (``"auto"``: a torch model's own output, an estimator's
+    ``predict_proba``). ``background`` ``(m, F)`` stands in for absent features; ``background_size``
+    summarises it (``background_summary="kmeans"``, seeded and weighted by cluster size, or
+    ``"sample"``); a background of more than 200 rows without a summary warns (cost grows with it).
+    ``groups``: a partition of the feature indices (one-hot blocks, superpixels, tokens); values are
+    then one per group. With ``M <= exact_max_features`` players all ``2**M`` coalitions are
+    evaluated and the values are exact (Shapley formula); above, ``n_samples`` coalitions
+    (``"auto"``: ``2*M + 2048``) are drawn as in shap's KernelExplainer, paired, with the
+    efficiency constraint exact, and ``diagnostics["error_estimate"]`` gives the largest per-feature
+    difference between the two halves of the sample, halved (about one standard error).
+
+    Why our own: shap's KernelExplainer evaluates one sample at a time, and its default l1 feature
+    selection keeps only 10 features, so its error does not fall with more samples (measured on a
+    20-feature model: 25% of the largest exact value, the same at 2048 and 8192 samples).
+
+    Example:
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> X = np.random.RandomState(0).randn(30, 4)
+        >>> lr = LinearRegression().fit(X, X @ [1.0, 2.0, 0.0, -1.0])
+        >>> e = KernelShap(lr, X[:10]).explain(X[:2])
+        >>> np.allclose(e.values.sum(1), e.outputs - e.base_values)
+        True
+    """
+
+    def __init__(self, model_or_predict: Any, background: Any, *, feature_names: Sequence[str] | None = None,
+                 class_names: Sequence[str] | None = None, groups: Sequence[Sequence[int]] | None = None,
+                 exact_max_features: int = 16, n_samples: int | str = "auto", seed: int = 0,
+                 background_size: int | None = None, background_summary: str = "kmeans",
+                 output: str = "auto", batch_size: int = 2 ** 18) -> None:
+        bg = tabular_matrix(background, "background") if np.size(background) else None
+        if bg is None:
+            raise ValueError("background is empty; pass at least one row (e.g. a sample of the training data)")
+        self.n_features = F = bg.shape[1]
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if n_samples != "auto" and (not isinstance(n_samples, int) or n_samples < 2):
+            raise ValueError(f"n_samples must be 'auto' or an int >= 2, got {n_samples!r}")
+        self.groups = check_groups(groups, F)
+        self.n_players = M = len(self.groups)
+        self.feature_names = player_names(feature_names, self.groups, F, groups is not None)
+        self.class_names = None if class_names is None else [str(c) for c in class_names]
+        self.exact_max_features, self.seed, self.output, self.batch_size = int(exact_max_features), int(seed), output, batch_size
+        self.n_samples = 2 * M + 2048 if n_samples == "auto" else int(n_samples)
+        self.background, self.background_weights = summarise_background(bg, background_size, background_summary, self.seed)
+        self._torch = is_torch_module(model_or_predict)
+        self.model = model_or_predict
+        self.predict = (self._torch_predict if self._torch
+                        else as_predict_fn(model_or_predict, output=output, batch_size=min(batch_size, 65536)))
+        self.player_of = np.empty(F, dtype=np.int64)
+        for g, idx in enumerate(self.groups):
+            self.player_of[idx] = g
+
+    def __repr__(self) -> str:
+        return (f"KernelShap(players={self.n_players}, features={self.n_features}, "
+                f"background={len(self.background)}, exact={self.n_players <= self.exact_max_features}, seed={self.seed})")
+
+    def explain(self, X: Any, target: Any = None) -> Explanation:
+        """Shapley values ``(n, M)`` of the target output (default: the top output) for each row of ``X``.
+
+        Example:
+            >>> import numpy as np
+            >>> e = KernelShap(lambda X: X * [1.0, -1.0], np.zeros((2, 2))).explain(np.ones((1, 2)), target=1)
+            >>> e.values.tolist(), e.outputs.tolist()
+            ([[0.0, -1.0]], [-1.0])
+        """
+        X = tabular_matrix(X, "X", self.n_features)
+        n, M = len(X), self.n_players
+        preds = self.predict(X)
+        k = preds.shape[1]
+        if self.class_names is not None and len(self.class_names) != k:
+            raise ValueError(f"got {len(self.class_names)} class_names but the model has {k} outputs")
+        targets = resolve_target(target, preds) if target is None else target_indices(target, n, k)
+        outputs = preds[np.arange(n), targets]
+        bg_pred = self.predict(self.background)
+        if bg_pred.shape[1] != k:
+            raise ValueError(f"the model returned {bg_pred.shape[1]} outputs on the background but {k} on X; "
+                             "it must return the same (n, k) for any rows")
+        base = self.background_weights @ bg_pred[:, targets]  # (n,)
+        exact = M <= self.exact_max_features or self.n_samples >= 2 ** M - 2
+        if exact:
+            Z = all_coalitions(M)
+            v = np.empty((n, len(Z)))
+            v[:, 1:-1] = self._game(X, Z[1:-1], targets, k)
+            v[:, 0], v[:, -1] = base, outputs
+            values = shapley_from_values(v, M)
+            diag: dict[str, Any] = {"n_coalitions": len(Z), "exact": True}
+        else:
+            Z, w, half = sample_coalitions(M, self.n_samples, np.random.default_rng(self.seed))
+            v = self._game(X, Z, targets, k)
+            values = solve_kernel(Z, w, v, base, outputs)
+            diag = {"n_coalitions": len(Z), "exact": False, "error_estimate": _half_error(Z, w, half, v, base, outputs)}
+        data = X if self.groups_are_features else None
+        if data is None:
+            diag["inputs"] = X
+        return Explanation(
+            values, base, data, feature_names=self.feature_names, output_names=self.class_names, target=targets,
+            outputs=outputs, method="kernel_shap_exact" if exact else "kernel_shap", diagnostics=diag,
+            params={"seed": self.seed, "n_samples": None if exact else self.n_samples, "output": self.output,
+                    "background_rows": len(self.background), "players": M,
+                    "groups": None if self.groups_are_features else [list(map(int, g)) for g in self.groups]},
+        )
+
+    @property
+    def groups_are_features(self) -> bool:
+        """True when every player is one feature, in order (no grouping)."""
+        return self.n_players == self.n_features and all(len(g) == 1 and g[0] == i for i, g in enumerate(self.groups))
+
+    def _game(self, X: np.ndarray, Z: np.ndarray, targets: np.ndarray, k: int) -> np.ndarray:
+        """``v[i, c] = sum_b w_b f(where(mask_c, X[i], bg_b))[target_i]`` for coalitions ``Z`` ``(C, M)``."""
+        n, C, B = len(X), len(Z), len(self.background)
+        masks = Z[:, self.player_of]  # (C, F) feature-level
+        per_sample = C * B
+        if per_sample <= self.batch_size:
+            tiles = [(i, min(i + max(1, self.batch_size // per_sample), n), 0, C)
+                     for i in range(0, n, max(1, self.batch_size // per_sample))]
+        else:
+            step = max(1, self.batch_size // B)
+            tiles = [(i, i + 1, c, min(c + step, C)) for i in range(n) for c in range(0, C, step)]
+        v = np.empty((n, C))
+        run = self._torch_tiles if self._torch else self._numpy_tiles
+        run(X, masks, targets, k, tiles, v)
+        return v
+
+    def _numpy_tiles(self, X: np.ndarray, masks: np.ndarray, targets: np.ndarray, k: int,
+                     tiles: list[tuple[int, int, int, int]], v: np.ndarray) -> None:
+        bg, w = self.background, self.background_weights
+        for i0, i1, c0, c1 in tiles:
+            rows = np.where(masks[None, c0:c1, None, :], X[i0:i1, None, None, :], bg[None, None, :, :])
+            out = self.predict(rows.reshape(-1, self.n_features))
+            _check_k(out.shape[1], k)
+            out = out.reshape(i1 - i0, c1 - c0, len(bg), k)
+            picked = np.take_along_axis(out, targets[i0:i1, None, None, None], axis=3)[..., 0]
+            v[i0:i1, c0:c1] = picked @ w
+
+    def _torch_out(self, rows: Any) -> Any:
+        """The model's output on a tensor of rows as float64 ``(rows, k)``, after ``output``'s transform."""
+        import torch
+
+        out = self.model(rows).reshape(len(rows), -1).double()
+        if self.output == "probabilities":
+            out = torch.softmax(out, 1) if out.shape[1] > 1 else torch.cat([1 - torch.sigmoid(out), torch.sigmoid(out)], 1)
+        return out
+
+    def _torch_predict(self, X: np.ndarray) -> np.ndarray:
+        """``f(X)`` ``(n, k)`` float64 through the torch model in the model's dtype, chunked; NaN named."""
+        import torch
+
+        model, device = self.model, model_device(self.model)
+        dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+        was_training = model.training
+        try:
+            model.eval()
+            with torch.inference_mode():
+                outs = [self._torch_out(torch.as_tensor(X[i:i + self.batch_size], dtype=dtype, device=device)).cpu().numpy()
+                        for i in range(0, len(X), self.batch_size)]
+        finally:
+            model.train(was_training)
+        out = np.concatenate(outs)
+        bad = np.isnan(out).any(axis=1)
+        if bad.any():
+            raise ValueError(f"{type(model).__name__}.forward returned NaN for {int(bad.sum())} of {len(X)} rows "
+                             f"(first: row {int(np.argmax(bad))}); check the inputs and the model")
+        return out
+
+    def _torch_tiles(self, X: np.ndarray, masks: np.ndarray, targets: np.ndarray, k: int,
+                     tiles: list[tuple[int, int, int, int]], v: np.ndarray) -> None:
+        import torch
+
+        model, device = self.model, model_device(self.model)
+        dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+        Xt = torch.as_tensor(X, dtype=dtype, device=device)
+        bg = torch.as_tensor(self.background, dtype=dtype, device=device)
+        w = torch.as_tensor(self.background_weights, dtype=torch.float64, device=device)
+        mt = torch.as_tensor(masks, device=device)
+        tt = torch.as_tensor(targets, device=device)
+        was_training = model.training
+        try:
+            model.eval()
+            with torch.inference_mode():
+                for i0, i1, c0, c1 in tiles:
+                    rows = torch.where(mt[None, c0:c1, None, :], Xt[i0:i1, None, None, :], bg[None, None])
+                    out = self._torch_out(rows.reshape(-1, self.n_features))
+                    _check_k(out.shape[1], k)
+                    out = out.reshape(i1 - i0, c1 - c0, len(bg), k).double()
+                    picked = torch.gather(out, 3, tt[i0:i1, None, None, None].expand(-1, c1 - c0, len(bg), 1))[..., 0]
+                    vt = picked @ w
+                    if torch.isnan(vt).any():
+                        raise ValueError(f"{type(model).__name__}.forward returned NaN on masked rows (samples {i0}..{i1 - 1}); "
+                                         "check the inputs, the background and the model")
+                    v[i0:i1, c0:c1] = vt.cpu().numpy()
+        finally:
+            model.train(was_training)
+
+
+def _check_k(got: int, k: int) -> None:
+    if got != k:
+        raise ValueError(f"the model returned {got} outputs on masked rows but {k} on X; it must return the "
+                         "same (n, k) for any rows")
+
+
+def _half_error(Z: np.ndarray, w: np.ndarray, half: np.ndarray, v: np.ndarray, v0: np.ndarray,
+                v1: np.ndarray) -> np.ndarray:
+    """Per sample: max over players of |phi(half 0) - phi(half 1)| / 2 (about one standard error)."""
+    parts = []
+    for h in (0, 1):
+        keep = half != (1 - h)
+        if (half == h).sum() == 0:
+            return np.zeros(len(v))
+        wh = np.where(half == h, w * 2, w)[keep]
+        parts.append(solve_kernel(Z[keep], wh, v[:, keep], v0, v1))
+    return np.abs(parts[0] - parts[1]).max(axis=1) / 2
