@@ -218,3 +218,39 @@ def test_named_errors():
         error_analysis(table_model, XI, [0, 1, 2, 3, 0, 0])
     with pytest.raises(ValueError, match="reference split 'train' not in"):
         compare_splits(table_model, {"test": (XI, Y)})
+
+
+def test_one_logit_binary_model_with_task_classification():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 1)
+    X = np.random.default_rng(4).normal(size=(30, 3)).astype(np.float32)
+    y = np.random.default_rng(5).integers(0, 2, 30)
+    assert error_analysis(net, X, y).task == "regression"  # one output: regression unless told
+    r = error_analysis(net, X, y, task="classification")
+    with torch.no_grad():
+        p1 = torch.sigmoid(net(torch.as_tensor(X)))[:, 0].numpy()
+    np.testing.assert_allclose(r.proba[:, 1], p1, atol=1e-6)
+    assert r.summary()["log_loss"] == pytest.approx(skm.log_loss(y, p1), rel=1e-5)
+
+
+def test_dataframe_feature_names_and_inf_predictions():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"age": [20.0, 30.0, 40.0, 50.0], "income": [1.0, 2.0, 3.0, 4.0]})
+    model = lambda X: np.c_[X[:, 0] < 35, X[:, 0] >= 35].astype(float)  # noqa: E731
+    r = slice_metrics(model, df, [0, 0, 1, 1], "age", bins=2, categories=None, min_size=1)
+    assert r.feature == "age" and [s.metrics["accuracy"] for s in r.slices] == [1.0, 1.0]
+    with pytest.raises(ValueError, match="did you mean 'income'"):
+        slice_metrics(model, df, [0, 0, 1, 1], "incme")
+    with pytest.raises(ValueError, match=r"NaN predictions.*inf"):
+        error_analysis(lambda X: np.full((len(X), 2), np.inf), XI, Y)
+
+
+@pytest.mark.parametrize("module", ["_metrics", "errors", "bias", "__init__"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    name = "nbexplain.diagnostics" + ("" if module == "__init__" else f".{module}")
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0

@@ -141,8 +141,10 @@ def error_analysis(model_or_predict: Any, X: Any, y: Any, *, class_names: Sequen
 
     ``model_or_predict``: anything :func:`nbexplain.as_predict_fn` takes (torch module, estimator,
     callable). ``task``: ``"auto"`` (``(n, k > 1)`` outputs or integer predictions with integer
-    ``y`` = classification), ``"classification"`` or ``"regression"``. ``misclassified`` is sorted
-    by confidence, most confidently wrong first.
+    ``y`` = classification; one float output per row = regression, so a one-logit binary torch
+    model needs ``task="classification"``: sigmoid, or the output as is when it lies in ``[0, 1]``),
+    ``"classification"`` or ``"regression"``. ``misclassified`` is sorted by confidence, most
+    confidently wrong first.
 
     Example:
         >>> from sklearn.datasets import load_iris
