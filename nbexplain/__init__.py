@@ -37,6 +37,13 @@ __version__ = "0.1.0"
 
 _WIDGETS = ("Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer")
 
+# Compute-side names loaded on first access: name -> module that defines it.
+_LAZY: dict[str, str] = {
+    "error_analysis": "nbexplain.diagnostics",
+    "compare_splits": "nbexplain.diagnostics",
+    "slice_metrics": "nbexplain.diagnostics",
+}
+
 __all__ = [
     "DeepLift",
     "ExpectedGradients",
@@ -57,11 +64,12 @@ __all__ = [
     "encode_array",
     "get_explainer",
     *_WIDGETS,
+    *_LAZY,
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """Load the widget classes from ``nbexplain.widgets`` on first use (keeps import fast)."""
+    """Load the widget classes and the ``_LAZY`` compute names on first use (keeps import fast)."""
     if name in _WIDGETS:
         widgets = importlib.import_module("nbexplain.widgets")
         try:
@@ -70,8 +78,12 @@ def __getattr__(name: str) -> Any:
             raise AttributeError(f"nbexplain.widgets does not define {name} (yet)") from None
         globals()[name] = value
         return value
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'nbexplain' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WIDGETS))
+    return sorted(set(globals()) | set(_WIDGETS) | set(_LAZY))

@@ -254,3 +254,12 @@ def test_docstring_examples_run(module):
     name = "nbexplain.diagnostics" + ("" if module == "__init__" else f".{module}")
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_top_level_exports():
+    import nbexplain
+    import nbexplain.diagnostics as D
+
+    assert nbexplain.error_analysis is D.error_analysis
+    assert nbexplain.compare_splits is D.compare_splits
+    assert nbexplain.slice_metrics is D.slice_metrics
