@@ -156,7 +156,7 @@ def partial_dependence(
         cats = [bool(c) for c in categorical]
         if len(cats) != len(idx):
             raise ValueError(f"categorical has {len(cats)} flags for {len(idx)} features")
-    grids = [_grid(Xa[:, j], names[j], c, int(grid_resolution), grid, (p0, p1)) for j, c in zip(idx, cats)]
+    grids = [_grid(Xa[:, j], names[j], c, int(grid_resolution), grid, (p0, p1)) for j, c in zip(idx, cats, strict=True)]
     shape = tuple(len(g) for g in grids)
     points = np.stack(np.meshgrid(*grids, indexing="ij"), axis=-1).reshape(-1, len(idx))
 

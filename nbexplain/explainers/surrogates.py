@@ -120,8 +120,16 @@ class GlobalSurrogate:
 
     def fit(self, X: Any) -> SurrogateFit:
         """Query the model on ``X``, fit the surrogate on the training share, score on the rest."""
-        from sklearn.linear_model import LinearRegression, LogisticRegression, QuantileRegressor
-        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
+        from sklearn.linear_model import (  # type: ignore[import-untyped]
+            LinearRegression,
+            LogisticRegression,
+            QuantileRegressor,
+        )
+        from sklearn.tree import (  # type: ignore[import-untyped]
+            DecisionTreeClassifier,
+            DecisionTreeRegressor,
+            export_text,
+        )
 
         Xa = check_table(X)
         n, n_feat = Xa.shape
@@ -137,7 +145,7 @@ class GlobalSurrogate:
         if self.kind == "logistic" and len(np.unique(y)) < 2:
             raise ValueError("the model predicts one class on X; a logistic surrogate needs two")
         order = np.random.default_rng(self.seed).permutation(n)
-        n_hold = int(round(n * self.holdout)) if self.holdout > 0 else 0
+        n_hold = round(n * self.holdout) if self.holdout > 0 else 0
         if n_hold and n - n_hold < 2:
             raise ValueError(f"X has {n} rows: too few to hold out {self.holdout:.0%}; pass more rows or holdout=0")
         test, train = (order[:n_hold], order[n_hold:]) if n_hold else (order, order)
@@ -152,14 +160,17 @@ class GlobalSurrogate:
         est.fit(Xa[train], y[train])
         pred = est.predict(Xa[test])
         fidelity = float(np.mean(pred == y[test])) if classify else _r2(y[test], pred)
-        coef = intercept = imp = text = None
+        coef: np.ndarray | None = None
+        intercept: Any = None
+        imp: np.ndarray | None = None
+        text: str | None = None
         if self.kind == "tree":
             imp, text = est.feature_importances_, export_text(est, feature_names=names)
         else:
             coef = np.asarray(est.coef_, dtype=np.float64)
             coef = coef[0] if coef.ndim == 2 and coef.shape[0] == 1 else coef
-            intercept = np.asarray(est.intercept_, dtype=np.float64)
-            intercept = float(intercept.reshape(-1)[0]) if intercept.size == 1 else intercept
+            icpt = np.asarray(est.intercept_, dtype=np.float64)
+            intercept = float(icpt.reshape(-1)[0]) if icpt.size == 1 else icpt
         return SurrogateFit(est, self.kind, names, col, fidelity, "accuracy" if classify else "r2", coef,
                             intercept, imp, text, Xa[train].mean(axis=0), len(train), n_hold)
 
