@@ -247,3 +247,37 @@ def test_local_surrogate_nonlinear_error_grows_with_distance(X):
     assert all(w[0] == "x1" for w in e.diagnostics["worst_features"])
     again = LocalSurrogate(f, X, num_samples=3000, seed=2).explain(X[:4])
     np.testing.assert_array_equal(e.values, again.values)
+
+
+# -- batching and torch models -------------------------------------------------------------
+class CountingModel:
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, A):
+        self.calls += 1
+        return self.fn(A)
+
+
+def test_batched_calls_are_few(X):
+    m = CountingModel(linear)
+    permutation_importance(m, X, linear(X), n_repeats=5)
+    assert m.calls == 2  # the original rows, then all 20 permuted copies in one stack
+    m.calls = 0
+    partial_dependence(m, X, (0, 1), grid_resolution=10)
+    assert m.calls == 1
+    m.calls = 0
+    LocalSurrogate(m, X, num_samples=300).explain(X[:10])
+    assert m.calls == 1
+
+
+def test_torch_model_through_all_three(X):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).train()
+    y = net(torch.as_tensor(X, dtype=torch.float32)).detach().numpy().ravel()
+    e = permutation_importance(net, X, y, n_repeats=2)
+    assert e.diagnostics["baseline_score"] == pytest.approx(1.0) and net.training
+    assert partial_dependence(net, X, 2, grid_resolution=6).average.shape == (6,)
+    assert GlobalSurrogate(net, kind="lad").fit(X).coef.shape == (4,)
+    assert LocalSurrogate(net, X, num_samples=200).explain(X[0]).values.shape == (1, 4)

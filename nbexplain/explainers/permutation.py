@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.explainers._tabular_inputs import (
+    CHUNK_VALUES,
     check_names,
     check_table,
     predict_chunked,
@@ -128,18 +129,21 @@ def permutation_importance(
 
     rng = np.random.default_rng(seed)
     perms = [[rng.permutation(n) for _ in cols] for _ in range(n_repeats)]
-    copies = []
-    for r in range(n_repeats):
-        for g, idx in enumerate(cols):
-            Xp = Xa.copy()
-            Xp[:, idx] = Xa[perms[r][g]][:, idx]
-            copies.append(Xp)
-    if batch:
-        outs = predict_chunked(f, np.concatenate([Xa, *copies], axis=0))
-        base_out, perm_out = outs[:n], outs[n:].reshape(n_repeats, len(cols), n, -1)
+    jobs = [(r, g) for r in range(n_repeats) for g in range(len(cols))]
+
+    def copy_of(r: int, g: int) -> np.ndarray:
+        Xp = Xa.copy()
+        Xp[:, cols[g]] = Xa[perms[r][g]][:, cols[g]]
+        return Xp
+
+    base_out = f(Xa)
+    if batch:  # every permuted copy, stacked: as many copies per model call as CHUNK_VALUES allows
+        per_call = max(1, CHUNK_VALUES // (n * n_feat))
+        parts = [predict_chunked(f, np.concatenate([copy_of(r, g) for r, g in jobs[s:s + per_call]]))
+                 for s in range(0, len(jobs), per_call)]
+        perm_out = np.concatenate(parts).reshape(n_repeats, len(cols), n, -1)
     else:
-        base_out = f(Xa)
-        perm_out = np.stack([f(c) for c in copies]).reshape(n_repeats, len(cols), n, -1)
+        perm_out = np.stack([f(copy_of(r, g)) for r, g in jobs]).reshape(n_repeats, len(cols), n, -1)
 
     if callable(metric):
         name, sign = getattr(metric, "__name__", "custom"), 1.0
