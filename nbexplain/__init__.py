@@ -42,6 +42,11 @@ _LAZY: dict[str, str] = {
     "error_analysis": "nbexplain.diagnostics",
     "compare_splits": "nbexplain.diagnostics",
     "slice_metrics": "nbexplain.diagnostics",
+    "permutation_importance": "nbexplain.explainers.permutation",
+    "partial_dependence": "nbexplain.explainers.partial_dependence",
+    "PartialDependence": "nbexplain.explainers.partial_dependence",
+    "GlobalSurrogate": "nbexplain.explainers.surrogates",
+    "LocalSurrogate": "nbexplain.explainers.surrogates",
 }
 
 __all__ = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier
@@ -134,8 +136,8 @@ def test_pdp_categorical_grid_uniform_grid_sample_and_target(X):
 
 
 def test_pdp_2d_ice_too_big_is_dropped_with_note(X, monkeypatch):
-    import nbexplain.explainers.partial_dependence as mod
-
+    # the package re-exports the function under the module's name, so fetch the module itself
+    mod = importlib.import_module("nbexplain.explainers.partial_dependence")
     monkeypatch.setattr(mod, "MAX_ICE_VALUES", 100)
     pd = partial_dependence(additive, X, (0, 1), grid_resolution=5)
     assert pd.ice is None and pd.average.shape == (5, 5) and "2-D ICE not kept" in pd.notes[0]

@@ -14,14 +14,18 @@ from nbexplain.explainers.layer_attribution import (
     LayerIntegratedGradients,
 )
 from nbexplain.explainers.lime_tabular import LimeTabular
+from nbexplain.explainers.partial_dependence import PartialDependence, partial_dependence
+from nbexplain.explainers.permutation import permutation_importance
 from nbexplain.explainers.registry import available_explainers, get_explainer
 from nbexplain.explainers.saliency import GradientXInput, Saliency
 from nbexplain.explainers.shap_tabular import ShapTabular
 from nbexplain.explainers.smoothgrad import SmoothGrad
+from nbexplain.explainers.surrogates import GlobalSurrogate, LocalSurrogate, SurrogateFit
 
 __all__ = [
     "DeepLift",
     "ExpectedGradients",
+    "GlobalSurrogate",
     "GradCAM",
     "GradCAMPlusPlus",
     "GradientXInput",
@@ -29,9 +33,14 @@ __all__ = [
     "LayerGradientXActivation",
     "LayerIntegratedGradients",
     "LimeTabular",
+    "LocalSurrogate",
+    "PartialDependence",
     "Saliency",
     "ShapTabular",
     "SmoothGrad",
+    "SurrogateFit",
     "available_explainers",
     "get_explainer",
+    "partial_dependence",
+    "permutation_importance",
 ]
