@@ -10,7 +10,8 @@ Two pure numpy pieces used by :class:`nbexplain.explainers.kernel_shap.KernelSha
 - :func:`sample_coalitions` and :func:`solve_kernel`: shap's KernelExplainer scheme, batched. Sizes
   ``s`` and ``M - s`` are taken as a pair; a pair whose kernel share of the budget covers all its
   coalitions is enumerated (from the ends, ``s = 1`` first), the rest are drawn with sizes in
-  proportion to the kernel weight, each draw paired with its complement (antithetic). The weighted
+  proportion to the kernel weight (stratified: counts per size rounded, not drawn; within a size,
+  blocks of random permutations), each paired with its complement (antithetic). The weighted
   least squares is solved with the efficiency constraint eliminated exactly (last player's value =
   total - the others), for all explained samples at once (one design matrix).
 
@@ -109,23 +110,46 @@ def sample_coalitions(m: int, n_samples: int, rng: np.random.Generator) -> tuple
     n_pairs = int(budget) // 2
     if n_pairs == 0 or left <= 1e-12:
         return enumerated, w_enum, np.full(len(enumerated), -1)
-    sizes = np.arange(done + 1, m - done)
-    p = shares[sizes - 1] / shares[sizes - 1].sum()
-    drawn = rng.choice(sizes, size=n_pairs, p=p)
-    order = np.argsort(rng.random((n_pairs, m)), axis=1)
-    Z = np.zeros((n_pairs, m), dtype=bool)
-    Z[np.arange(m)[None, :] < drawn[:, None]] = True
-    Zr = np.zeros_like(Z)
-    np.put_along_axis(Zr, order, Z, axis=1)  # a uniformly random subset of each drawn size
+    Zr, w_half = _stratified_draws(m, [(s, pair_share[s]) for s in range(done + 1, m // 2 + 1)], n_pairs, rng)
     sampled = np.concatenate([Zr, ~Zr])
-    half = np.concatenate([np.arange(n_pairs) % 2] * 2)
-    w_s = np.full(len(sampled), left / len(sampled))
+    half = np.concatenate([np.arange(len(Zr)) % 2] * 2)
+    w_s = np.concatenate([w_half, w_half])
     # merge duplicates within each half (identical coalitions need one model evaluation)
     key = np.concatenate([np.packbits(sampled, axis=1), half[:, None].astype(np.uint8)], axis=1)
     uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     w_u = np.bincount(inverse.ravel(), weights=w_s, minlength=len(uniq))
     return (np.concatenate([enumerated, sampled[first]]), np.concatenate([w_enum, w_u]),
             np.concatenate([np.full(len(enumerated), -1), half[first]]))
+
+
+def _stratified_draws(m: int, pairs: list[tuple[int, float]], n_pairs: int,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n_pairs`` coalitions (each stands for itself and its complement) and their weights.
+
+    Pair counts per size are the kernel shares rounded (largest remainder, so sizes are stratified
+    rather than drawn); within a size, coalitions are consecutive blocks of random permutations,
+    so each is a uniform random subset and every feature appears about equally often.
+    """
+    share = np.array([sh for _, sh in pairs])
+    exact = n_pairs * share / share.sum()
+    counts = np.floor(exact).astype(np.int64)
+    rest = n_pairs - counts.sum()
+    if rest > 0:
+        frac = exact - counts + rng.random(len(counts)) * 1e-9
+        counts[np.argsort(-frac)[:rest]] += 1
+    rows, weights = [], []
+    for (size, sh), c in zip(pairs, counts, strict=True):
+        if c == 0:
+            continue
+        per_perm = m // size
+        perms = np.argsort(rng.random((-(-c // per_perm), m)), axis=1)
+        blocks = perms[:, : per_perm * size].reshape(-1, size)[:c]
+        Z = np.zeros((c, m), dtype=bool)
+        np.put_along_axis(Z, blocks, True, axis=1)
+        rows.append(Z)
+        weights.append(np.full(c, sh / share[counts > 0].sum() * share.sum() / (2 * c)))
+    order = rng.permutation(int(counts.sum()))  # mixes sizes across the two halves
+    return np.concatenate(rows)[order], np.concatenate(weights)[order]
 
 
 def _subsets_of_size(m: int, s: int) -> np.ndarray:
