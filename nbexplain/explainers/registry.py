@@ -113,6 +113,21 @@ def available_explainers(kind: str | None = None) -> list[str]:
     return sorted(name for name, (_, kinds) in EXPLAINERS.items() if kind is None or kind in kinds)
 
 
+#: Names whose explainer takes ``data=`` (a background or training set).
+USES_DATA = frozenset({"shap", "lime", "expected_gradients"})
+
+
+def uses_data(name: str) -> bool:
+    """True when the explainer called ``name`` takes ``data=`` (callers that hold a data set pass
+    it only then: gradient methods reject it).
+
+    Example:
+        >>> uses_data("shap"), uses_data("saliency")
+        (True, False)
+    """
+    return name in USES_DATA
+
+
 def get_explainer(name: str, model: Any, *, data: Any = None, **kwargs: Any) -> Any:
     """Build the explainer called ``name`` for ``model``; every result has ``.explain(X, target)``.
 

@@ -35,9 +35,9 @@ def make_explainer(explainer: Any, model: Any, data: Any = None) -> Any:
             f"explainer must be a method name ('saliency', 'saliency_abs', 'shap', 'lime') or an "
             f"object with .explain(X, target=None); got {type(explainer).__name__}"
         )
-    from ..explainers.registry import get_explainer
+    from ..explainers.registry import get_explainer, uses_data
 
-    return get_explainer(explainer, model, data=data)
+    return get_explainer(explainer, model, data=data if uses_data(explainer) else None)
 
 
 def predict_probabilities(model: Any, x: np.ndarray) -> np.ndarray:
