@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
     "PartialDependence": "nbexplain.explainers.partial_dependence",
     "GlobalSurrogate": "nbexplain.explainers.surrogates",
     "LocalSurrogate": "nbexplain.explainers.surrogates",
+    "KernelShap": "nbexplain.explainers.kernel_shap",
 }
 
 __all__ = [
