@@ -40,7 +40,7 @@ from nbexplain.explainers._targets import callable_objective, is_callable_target
 from nbexplain.explainers.shap_tabular import default_predict_fn, tabular_matrix
 from nbexplain.explanation import Explanation
 
-_GRID = 1024  # points of the tabulated inverse CDF per bin
+_ATOMS = 4096  # equiprobable values per feature that a perturbation draws from
 _PERCENTILES = {"quartile": [25, 50, 75], "decile": [10, 20, 30, 40, 50, 60, 70, 80, 90]}
 
 
@@ -125,40 +125,35 @@ class LimeTabularBatched:
                 tables.append((vals, counts / counts.sum(), z, z + 1, vals, vals))
             else:
                 tables.append(None)
-        B = max([len(t[0]) for t in tables if t is not None], default=1)
-
-        def pad(i: int, fill: float) -> np.ndarray:
-            out = np.full((F, B), float(fill))
-            for f, t in enumerate(tables):
-                if t is not None:
-                    out[f, :len(t[i])] = t[i]
-            return out
-
-        self._values = pad(0, np.nan)
-        mean, std, lo, hi = pad(2, 0), pad(3, 1), pad(4, 0), pad(5, 0)
-        # A bin's draw is mean + std * z, z a standard normal truncated to [a, b] (lime's truncnorm)
-        # by inverse CDF. The inverse CDF depends on the bin only, so it is tabulated once at
-        # _GRID + 1 points per bin and interpolated linearly per draw (on a bounded bin the quantile
-        # function is smooth; the error is below 1e-4 of the bin's width), which saves an ndtri per draw.
-        # Mirrored for a > 0 so the CDF is evaluated in the lower tail, where it is accurate.
-        a, b = (lo - mean) / std, (hi - mean) / std
-        flip = a > 0
-        zlo, zhi = np.where(flip, -b, a), np.where(flip, -a, b)
-        pa = ndtr(zlo)
-        p = pa[..., None] + np.linspace(0.0, 1.0, _GRID + 1) * (ndtr(zhi) - pa)[..., None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = np.clip(ndtri(np.clip(p, 0.0, 1.0)), zlo[..., None], zhi[..., None])
-        q = mean[..., None] + np.where(flip, -std, std)[..., None] * z
-        self._quantiles = np.where((a == b)[..., None], lo[..., None], q).reshape(-1)  # point bins, categories: lo
-        cum = np.cumsum(pad(1, 0.0), axis=1)
-        for f, t in enumerate(tables):  # the last real entry closes the table: no draw lands past it
-            if t is not None:
-                cum[f, len(t[0]) - 1:] = np.inf
-        self._cum = cum[:, :-1]
-        E = max([len(e) for e in self._edges.values()], default=0)
-        self._edges_pad = np.full((F, E), np.inf)
-        for f, e in self._edges.items():
-            self._edges_pad[f, :len(e)] = e
+        # One uniform per draw picks an "atom" of a per-feature table of _ATOMS equiprobable values:
+        # bin b (probability p_b, its training frequency) owns round(p_b * _ATOMS) consecutive atoms,
+        # the quantiles (j + 1/2) / count of the normal with the bin's mean and std truncated to the
+        # bin (lime's truncnorm) -- or the category's / point bin's value itself. Drawing an atom is
+        # drawing lime's (bin, value) pair up to 1/(2 * _ATOMS) in probability, with one gather;
+        # "same bin as x" is a range test on the atom index, with no gather at all.
+        self._atoms = np.zeros((F, _ATOMS))
+        self._own_start, self._own_end = np.zeros(F, np.intp), np.zeros(F, np.intp)
+        self._bin_values: dict[int, np.ndarray] = {}
+        self._bin_starts: dict[int, np.ndarray] = {}
+        for f, t in enumerate(tables):
+            if t is None:
+                continue
+            vals, prob, mean, std, lo, hi = t
+            counts = _apportion(prob, _ATOMS)
+            starts = np.r_[0, np.cumsum(counts)]
+            a, b = (lo - mean) / std, (hi - mean) / std
+            for k in range(len(vals)):
+                u = (np.arange(counts[k]) + 0.5) / counts[k]
+                if a[k] == b[k]:
+                    atoms = np.full(counts[k], lo[k])
+                else:
+                    flip = a[k] > 0  # mirrored so the CDF is evaluated in the lower tail, where it is accurate
+                    zlo, zhi = (-b[k], -a[k]) if flip else (a[k], b[k])
+                    pa = ndtr(zlo)
+                    z = np.clip(ndtri(pa + u * (ndtr(zhi) - pa)), zlo, zhi)
+                    atoms = mean[k] + std[k] * (-z if flip else z)
+                self._atoms[f, starts[k]:starts[k + 1]] = atoms
+            self._bin_values[f], self._bin_starts[f] = vals, starts
 
     def __repr__(self) -> str:
         return (f"LimeTabularBatched(features={self.n_features}, num_samples={self.num_samples}, "
@@ -168,7 +163,7 @@ class LimeTabularBatched:
         """One row's neighbourhood: (surrogate inputs Z (S, F), model inputs (S, F)); row 0 is ``x``."""
         S, F = self.num_samples, self.n_features
         rng = np.random.default_rng(self.seed)
-        u_pick, u_draw = rng.random((S, F)), rng.random((S, F))
+        u_pick = rng.random((S, F))
         Z = np.empty((S, F))
         inv = np.empty((S, F))
         cont = ~self._sampled
@@ -178,28 +173,18 @@ class LimeTabularBatched:
         s = self._sampled
         if s.any():
             cols: Any = slice(None) if s.all() else np.nonzero(s)[0]  # a slice avoids masked copies
-            B = self._values.shape[1]
+            start, end = np.zeros(F, np.intp), np.zeros(F, np.intp)
+            for f in np.nonzero(s)[0].tolist():  # x's own bin (lime: searchsorted(quartiles, x)) or category
+                own = np.searchsorted(self._edges[f], x[f]) if self._binned[f] else x[f]
+                hit = np.nonzero(self._bin_values[f] == own)[0]  # none: a category unseen in training
+                if hit.size:
+                    start[f], end[f] = self._bin_starts[f][hit[0]], self._bin_starts[f][hit[0] + 1]
             u = u_pick[:, cols]
-            cum = self._cum[cols]
-            pick = np.zeros(u.shape, np.intp)  # table entry per sample and feature (lime: choice by frequency)
-            for j in range(cum.shape[1]):
-                pick += u >= cum[:, j]
-            # x's own bin (lime: searchsorted(quartiles, x)) or category, as a table position (-1: unseen)
-            own = np.where(self._binned, (self._edges_pad < x[:, None]).sum(1), x)[cols]
-            hit = self._values[cols] == own[:, None]
-            Z[:, cols] = pick == np.where(hit.any(1), hit.argmax(1), -1)[None, :]
-            t = u_draw[:, cols] * _GRID
-            k = t.astype(np.intp)
-            t -= k
-            pick += (np.arange(self.n_features)[cols] * B)[None, :]
-            pick *= _GRID + 1
-            pick += k
-            q0 = self._quantiles[pick]
-            q1 = self._quantiles[pick + 1]
-            q1 -= q0
-            q1 *= t
-            q1 += q0
-            inv[:, cols] = q1
+            u *= _ATOMS
+            atom = u.astype(np.intp)
+            Z[:, cols] = (atom >= start[cols]) & (atom < end[cols])
+            atom += (np.arange(F) * _ATOMS)[cols]
+            inv[:, cols] = self._atoms.ravel()[atom]
         Z[0, s], Z[0, cont] = 1.0, (x[cont] - self._mean[cont]) / self._scale[cont]
         inv[0] = x
         return Z, inv
@@ -248,6 +233,22 @@ class LimeTabularBatched:
         """lime's exponential kernel on the euclidean distance to each row's own surrogate input."""
         d2 = np.stack([((Z - Z[0]) ** 2).sum(1) for Z in Zs])
         return np.sqrt(np.exp(-d2 / self.kernel_width ** 2))
+
+
+def _apportion(prob: np.ndarray, total: int) -> np.ndarray:
+    """Integer counts summing to ``total``, proportional to ``prob``, at least 1 each (largest remainder).
+
+    Example:
+        >>> _apportion(np.array([0.5, 0.25, 0.25]), 8).tolist()
+        [4, 2, 2]
+    """
+    raw = prob * total
+    counts = np.maximum(np.floor(raw).astype(np.intp), 1)
+    while counts.sum() < total:
+        counts[np.argmax(raw - counts)] += 1
+    while counts.sum() > total:
+        counts[np.argmax(np.where(counts > 1, counts - raw, -np.inf))] -= 1
+    return counts
 
 
 def _weighted_ridge(Z: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
