@@ -48,6 +48,11 @@ _LAZY: dict[str, str] = {
     "GlobalSurrogate": "nbexplain.explainers.surrogates",
     "LocalSurrogate": "nbexplain.explainers.surrogates",
     "KernelShap": "nbexplain.explainers.kernel_shap",
+    "LimeTabularBatched": "nbexplain.explainers.lime_batched",
+    "LimeImage": "nbexplain.explainers.lime_package",
+    "LimeText": "nbexplain.explainers.lime_package",
+    "ShapTree": "nbexplain.explainers.shap_library",
+    "ShapPartition": "nbexplain.explainers.shap_library",
 }
 
 __all__ = [

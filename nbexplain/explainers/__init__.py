@@ -13,11 +13,14 @@ from nbexplain.explainers.layer_attribution import (
     LayerGradientXActivation,
     LayerIntegratedGradients,
 )
+from nbexplain.explainers.lime_batched import LimeTabularBatched
+from nbexplain.explainers.lime_package import LimeImage, LimeText
 from nbexplain.explainers.lime_tabular import LimeTabular
 from nbexplain.explainers.partial_dependence import PartialDependence, partial_dependence
 from nbexplain.explainers.permutation import permutation_importance
 from nbexplain.explainers.registry import available_explainers, get_explainer
 from nbexplain.explainers.saliency import GradientXInput, Saliency
+from nbexplain.explainers.shap_library import ShapPartition, ShapTree
 from nbexplain.explainers.shap_tabular import ShapTabular
 from nbexplain.explainers.smoothgrad import SmoothGrad
 from nbexplain.explainers.surrogates import GlobalSurrogate, LocalSurrogate, SurrogateFit
@@ -32,11 +35,16 @@ __all__ = [
     "IntegratedGradients",
     "LayerGradientXActivation",
     "LayerIntegratedGradients",
+    "LimeImage",
     "LimeTabular",
+    "LimeTabularBatched",
+    "LimeText",
     "LocalSurrogate",
     "PartialDependence",
     "Saliency",
+    "ShapPartition",
     "ShapTabular",
+    "ShapTree",
     "SmoothGrad",
     "SurrogateFit",
     "available_explainers",
