@@ -47,10 +47,13 @@ class KernelShap:
     ``"sample"``); a background of more than 200 rows without a summary warns (cost grows with it).
     ``groups``: a partition of the feature indices (one-hot blocks, superpixels, tokens); values are
     then one per group. With ``M <= exact_max_features`` players all ``2**M`` coalitions are
-    evaluated and the values are exact (Shapley formula); above, ``n_samples`` coalitions
+    evaluated and the values are exact (the Shapley formula on ``v``, chosen over a weighted least
+    squares on all coalitions for its positive, bounded weights: no ill-conditioned solve); above,
+    ``n_samples`` coalitions
     (``"auto"``: ``2*M + 2048``) are drawn as in shap's KernelExplainer, paired, with the
     efficiency constraint exact, and ``diagnostics["error_estimate"]`` gives the largest per-feature
     difference between the two halves of the sample, halved (about one standard error).
+    ``batch_size``: rows per model call (samples x coalitions x background rows, tiled).
 
     Why our own: shap's KernelExplainer evaluates one sample at a time, and its default l1 feature
     selection keeps only 10 features, so its error does not fall with more samples (measured on a
@@ -70,7 +73,7 @@ class KernelShap:
                  class_names: Sequence[str] | None = None, groups: Sequence[Sequence[int]] | None = None,
                  exact_max_features: int = 16, n_samples: int | str = "auto", seed: int = 0,
                  background_size: int | None = None, background_summary: str = "kmeans",
-                 output: str = "auto", batch_size: int = 2 ** 18) -> None:
+                 output: str = "auto", batch_size: int = 2 ** 16) -> None:
         bg = tabular_matrix(background, "background") if np.size(background) else None
         if bg is None:
             raise ValueError("background is empty; pass at least one row (e.g. a sample of the training data)")
