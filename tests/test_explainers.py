@@ -285,7 +285,7 @@ def test_registry_builds_every_name_and_names_unknown_ones():
     assert get_explainer("saliency_abs", mlp()).absolute is True
     assert isinstance(get_explainer("shap", mlp(), data=data, seed=2), ShapTabular)
     assert isinstance(get_explainer("lime", mlp(), data=data), LimeTabular)
-    with pytest.raises(ValueError, match=r"known explainers: .*lime, saliency, saliency_abs, shap.*'saliency'"):
+    with pytest.raises(ValueError, match=r"known explainers: .*lime, .*saliency, saliency_abs, shap.*'saliency'"):
         get_explainer("salincy", mlp())
     with pytest.raises(ValueError, match="needs data="):
         get_explainer("shap", mlp())

@@ -117,7 +117,7 @@ def test_table_explorer_reuses_what_if_bars(cancer: Any) -> None:
     np.testing.assert_array_equal(bars.sample, X[3])
     np.testing.assert_array_equal(ex.panel.row_values, X[3])
     target = int(predict_proba(mlp, X[3:4])[0].argmax())
-    direct = get_explainer("shap", mlp, data=X[:15]).explain(X[3:4], target=target)[0]
+    direct = get_explainer("kernel_shap", mlp, data=X[:15]).explain(X[3:4], target=target)[0]
     np.testing.assert_allclose(bars.values, direct.values, atol=1e-6)
     assert bars.prediction_label == f"P({['malignant', 'benign'][target]})"
     edited = X[3] + 0.75
@@ -216,7 +216,12 @@ def test_a_method_failing_on_the_model_shows_in_the_heatmap_and_the_explorer_goe
 def test_table_method_dropdown_offers_shap_and_lime(cancer: Any) -> None:
     X, _, names, mlp = cancer
     ex = SampleExplorer(mlp, X, feature_names=names, background=X[:15], index=3)
-    assert tuple(ex.method_choice.options) == ("shap", "lime") and ex.method == "shap"
+    assert tuple(ex.method_choice.options) == ("kernel_shap", "shap", "lime_batched", "lime")
+    assert ex.method == "kernel_shap" and ex.explanation(3).method.startswith("kernel_shap")
+    # KernelSHAP explains the probability the panel shows: the waterfall ends at the prediction.
+    e = ex.explanation(3)
+    np.testing.assert_allclose(e.values.sum() + e.base_values, ex.bars.prediction, atol=1e-6)
+    ex.method = "shap"
     shap_values = ex.bars.values.copy()
     ex.method = "lime"
     assert ex.bars.error == "" and ex.explanation(3).method.startswith("lime")
@@ -224,7 +229,7 @@ def test_table_method_dropdown_offers_shap_and_lime(cancer: Any) -> None:
     direct = get_explainer("lime", mlp, data=X[:15]).explain(X[3:4], target=target)[0]
     np.testing.assert_allclose(ex.bars.values, direct.values, atol=1e-6)
     assert not np.allclose(ex.bars.values, shap_values)
-    assert ex.cache_info()["size"] == 2
+    assert ex.cache_info()["size"] == 3  # kernel_shap, shap and lime for sample 3
     with pytest.raises(traitlets.TraitError, match="not offered here"):
         ex.method = "saliency"
     lime_first = SampleExplorer(mlp, X, method="lime", background=X[:15])

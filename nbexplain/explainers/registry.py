@@ -46,6 +46,23 @@ def _lime(model: Any, data: Any, **kwargs: Any) -> LimeTabular:
     return LimeTabular(model, data, **kwargs)
 
 
+def _agnostic(module: str, cls: str, *, output: str | None = "probabilities") -> Callable[..., Any]:
+    """A factory for a model-agnostic class that takes ``(model, data, **kwargs)``.
+
+    ``output``: the default ``output=`` (class probabilities, as the shap and lime wrappers
+    explain, so a waterfall ends at the probability a widget shows).
+    """
+
+    def make(model: Any, data: Any, **kwargs: Any) -> Any:
+        _needs_data(make.__name__, data)
+        if output is not None:
+            kwargs.setdefault("output", output)
+        klass = getattr(importlib.import_module(f"nbexplain.explainers.{module}"), cls)
+        return klass(model, data, **kwargs)
+
+    return make
+
+
 def _gradient(module: str, cls: str, *, fixed: dict[str, Any] | None = None, data_arg: str | None = None,
               needs_layer: bool = False) -> Callable[..., Any]:
     """A factory for the gradient class ``cls`` of ``nbexplain.explainers.<module>``.
@@ -94,6 +111,8 @@ EXPLAINERS: dict[str, tuple[Callable[..., Any], frozenset[str]]] = {
     "layer_gradient_x_activation": (_gradient("layer_attribution", "LayerGradientXActivation", needs_layer=True), _ANY),
     "shap": (_shap, _TABLE),
     "lime": (_lime, _TABLE),
+    "kernel_shap": (_agnostic("kernel_shap", "KernelShap"), _TABLE),
+    "lime_batched": (_agnostic("lime_batched", "LimeTabularBatched"), _TABLE),
 }
 for _name, (_factory, _kinds) in EXPLAINERS.items():
     _factory.__name__ = _name
@@ -114,7 +133,7 @@ def available_explainers(kind: str | None = None) -> list[str]:
 
 
 #: Names whose explainer takes ``data=`` (a background or training set).
-USES_DATA = frozenset({"shap", "lime", "expected_gradients"})
+USES_DATA = frozenset({"shap", "lime", "kernel_shap", "lime_batched", "expected_gradients"})
 
 
 def uses_data(name: str) -> bool:
@@ -135,8 +154,10 @@ def get_explainer(name: str, model: Any, *, data: Any = None, **kwargs: Any) -> 
     ``"smoothgrad"``, ``"integrated_gradients"``, ``"expected_gradients"`` (``data`` = background
     inputs), ``"deeplift"``, ``"grad_cam"``, ``"grad_cam++"`` (conv nets; ``layer=`` optional),
     ``"layer_integrated_gradients"``, ``"layer_gradient_x_activation"`` (``layer=`` required).
-    Model-agnostic, tables: ``"shap"`` (``data`` = background) and ``"lime"`` (``data`` =
-    training rows). ``kwargs`` go to the explainer's constructor (``steps``, ``seed``, ...).
+    Model-agnostic, tables: ``"kernel_shap"`` (our batched, exact up to 16 features) and
+    ``"shap"`` (shap's Permutation explainer), ``data`` = background; ``"lime_batched"`` (ours)
+    and ``"lime"`` (the lime package), ``data`` = training rows; all explain class
+    probabilities unless ``output=`` says otherwise. ``kwargs`` go to the explainer's constructor (``steps``, ``seed``, ...).
 
     Example:
         >>> import numpy as np

@@ -28,7 +28,7 @@ __all__ = ["IMAGE_METHODS", "TABLE_METHODS", "SampleExplorer"]
 #: Registry names the method dropdown offers for images (gradient methods; torch models).
 IMAGE_METHODS = ("saliency", "gradient_x_input", "smoothgrad", "integrated_gradients", "deeplift", "grad_cam")
 #: Registry names the method dropdown offers for tables (model-agnostic).
-TABLE_METHODS = ("shap", "lime")
+TABLE_METHODS = ("kernel_shap", "shap", "lime_batched", "lime")
 
 
 class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
@@ -38,11 +38,11 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
     the display image comes from ``images``, drawn under the map when its H, W match, or from
     ``X`` min-max scaled) or a table ``(n, F)``
     (shown as what-if :class:`FeatureBars`). ``method``: ``"auto"`` (saliency for images, which
-    needs a torch model; shap for tables), a registry name, or an object with
+    needs a torch model; our batched KernelSHAP for tables), a registry name, or an object with
     ``.explain(X, target=None)``. Each sample is explained for its predicted class.
 
     A dropdown in the selector row picks the method: for images the gradient methods of
-    :data:`IMAGE_METHODS` (torch models), for tables ``"shap"`` and ``"lime"``; an explainer
+    :data:`IMAGE_METHODS` (torch models), for tables :data:`TABLE_METHODS`; an explainer
     object passed as ``method`` is offered first, under its ``method`` name plus ``" (given)"``.
     Switching re-explains the sample shown; ``ex.method`` is the dropdown's value.
 
@@ -138,7 +138,7 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         """The dropdown value for the constructor's ``method`` (an explainer object is kept as given)."""
         if method == "auto":
             if self.kind == "table":
-                return "shap"
+                return "kernel_shap"
             if is_torch_module(self.model):
                 return "saliency"
             raise ValueError(
