@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F  # noqa: N812
+from torch.nn import functional as F
 
 
 def mlp(n_in: int = 6, n_out: int = 4, seed: int = 0) -> nn.Module:
