@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.diagnostics import _metrics as M
+from nbexplain.explainers._tabular_inputs import resolve_feature
 
 OVERFIT_THRESHOLD = 0.05
 """Default flag level: a split is flagged as overfit when the reference (train) accuracy exceeds its
@@ -142,29 +142,6 @@ class SliceReport:
         return d | {"assignment": self.assignment.tolist()}
 
 
-def resolve_feature(feature: str | int, n_features: int, feature_names: Sequence[str] | None) -> int:
-    """Column index of ``feature`` (an index or a name); unknown names list close matches.
-
-    Example:
-        >>> resolve_feature("age", 2, ["age", "income"])
-        0
-    """
-    if isinstance(feature, str):
-        names = [str(f) for f in feature_names] if feature_names is not None else None
-        if names is None:
-            raise ValueError(f"feature {feature!r} is a name but no feature_names were given; pass "
-                             "feature_names=[...] or a column index")
-        if feature not in names:
-            close = difflib.get_close_matches(feature, names, n=3, cutoff=0.5)
-            hint = f"did you mean {', '.join(map(repr, close))}?" if close else f"known: {names[:20]}"
-            raise ValueError(f"unknown feature name {feature!r}; {hint}")
-        return names.index(feature)
-    j = int(feature)
-    if not -n_features <= j < n_features:
-        raise ValueError(f"feature index {j} out of range for {n_features} features")
-    return j % n_features
-
-
 def _bins(x: np.ndarray, bins: int) -> tuple[np.ndarray, list[tuple[float, float, bool]]]:
     edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
     if len(edges) == 1:
@@ -200,7 +177,7 @@ def slice_metrics(model_or_predict: Any, X: Any, y: Any, feature: str | int, *, 
         raise ValueError(f"slice_metrics needs a non-empty table X (n, features), got shape {Xa.shape}")
     if not isinstance(bins, int) or bins < 1:
         raise ValueError(f"bins must be a positive int, got {bins!r}")
-    j = resolve_feature(feature, Xa.shape[1], feature_names)
+    j = resolve_feature(feature, feature_names, Xa.shape[1])
     numeric_X = Xa.astype(np.float64) if Xa.dtype.kind in "iufb" else None
     t, out, ya = M.model_outputs(model_or_predict, numeric_X if numeric_X is not None else Xa, y, task=task,
                                  batch_size=batch_size)

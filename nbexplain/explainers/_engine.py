@@ -26,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -309,20 +308,17 @@ def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
 
 
-def per_input_bytes(model: Any, x1: Any, targets: Any, *, autocast: Any = None) -> int:
-    """Bytes one input costs in a forward + backward pass (tensors saved for backward + its input).
+def saved_bytes(fn: Callable[[], Any]) -> tuple[Any, int]:
+    """Run ``fn()`` and return its result and the bytes autograd saved for backward meanwhile.
 
-    Measured on one input with ``saved_tensors_hooks`` (CPU and GPU alike), so it needs no
-    knowledge of the architecture. Call inside :func:`frozen`.
-    """
-    return measured_gradients(model, x1, targets, autocast=autocast)[2]
+    Uses ``saved_tensors_hooks``, so it works the same on CPU and GPU and needs no knowledge of
+    the architecture; the auto chunk size comes from this measure.
 
-
-def measured_gradients(model: Any, x1: Any, targets: Any, *, autocast: Any = None) -> tuple[Any, Any, int]:
-    """:func:`input_gradients` of ``x1`` (one input) and the bytes that pass cost.
-
-    The auto chunk size is measured on the first real input this way, so measuring costs no
-    extra pass. Call inside :func:`frozen`.
+    Example:
+        >>> import torch
+        >>> _, n = saved_bytes(lambda: (torch.ones(4, requires_grad=True) * 2).sum())
+        >>> n >= 0
+        True
     """
     import torch
 
@@ -333,9 +329,18 @@ def measured_gradients(model: Any, x1: Any, targets: Any, *, autocast: Any = Non
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        grad, selected = input_gradients(model, x1, targets[:1] if not callable(targets) else targets,
-                                         autocast=autocast)
-    return grad, selected, int(sum(seen.values()) + 3 * x1.numel() * x1.element_size())
+        result = fn()
+    return result, int(sum(seen.values()))
+
+
+def per_input_bytes(model: Any, x1: Any, targets: Any, *, autocast: Any = None) -> int:
+    """Bytes one input costs in a forward + backward pass (tensors saved for backward + its input).
+
+    Measured on one input with :func:`saved_bytes`. Call inside :func:`frozen`.
+    """
+    t1 = targets[:1] if not callable(targets) else targets
+    _, saved = saved_bytes(lambda: input_gradients(model, x1, t1, autocast=autocast))
+    return saved + 3 * x1.numel() * x1.element_size()
 
 
 def chunk_for(cost: int, device: Any, cpu_memory_budget: int = CPU_MEMORY_BUDGET) -> int:
@@ -549,19 +554,10 @@ class RunContext:
         Example:
             >>> # ctx.chunked(lambda a, b: accumulate(points[a:b]), n_points)   # doctest: +SKIP
         """
-        import torch
-
         start = 0
         if self._chunk is None and self.explainer.internal_batch_size == "auto" and total > 0:
-            seen: dict[int, int] = {}
-
-            def pack(t: Any) -> Any:
-                seen[id(t)] = t.numel() * t.element_size()
-                return t
-
-            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-                step(0, 1)
-            cost = sum(seen.values()) + 3 * self.x[:1].numel() * self.x.element_size()
+            _, saved = saved_bytes(lambda: step(0, 1))
+            cost = saved + 3 * self.x[:1].numel() * self.x.element_size()
             self._chunk = chunk_for(cost, self.x.device, self.explainer.cpu_memory_budget)
             start = 1
 
@@ -588,22 +584,13 @@ class RunContext:
         n = batch.shape[0]
         grads = torch.empty_like(batch)
         outs = torch.empty(n, dtype=torch.float64, device=batch.device)
-        start = 0
-        if self._chunk is None and self.explainer.internal_batch_size == "auto":
-            # Measure the auto chunk on the first real input: no extra pass.
-            g, s, cost = measured_gradients(self.model, batch[:1], self._index(targets, slice(0, 1)),
-                                            autocast=self.autocast)
-            grads[:1], outs[:1] = g, s.double()
-            self._chunk = chunk_for(cost, batch.device, self.explainer.cpu_memory_budget)
-            start = 1
 
         def step(a: int, b: int) -> None:
-            a, b = a + start, b + start
             g, s = input_gradients(self.model, batch[a:b], self._index(targets, slice(a, b)), autocast=self.autocast)
             grads[a:b] = g
             outs[a:b] = s.double()
 
-        self.chunk_used = run_chunked(step, n - start, self.chunk, on_shrink=self.shrink)
+        self.chunked(step, n)
         return grads, outs
 
     def outputs(self, x: Any, targets: Any) -> np.ndarray:
@@ -651,8 +638,3 @@ def riemann_or_gauss(rule: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
         known = ["gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"]
         raise ValueError(f"unknown integration rule {rule!r}; choose one of {known}")
     return (np.arange(steps) + shift[rule]) / steps, np.full(steps, 1 / steps)
-
-
-def ceil_div(a: int, b: int) -> int:
-    """Integer ceiling of a / b."""
-    return -(-a // b) if b else math.inf  # type: ignore[return-value]

@@ -58,25 +58,43 @@ def check_names(feature_names: Sequence[str] | None, n_features: int) -> list[st
     return names
 
 
-def resolve_feature(feature: Any, names: list[str]) -> int:
-    """A column index from an int or a name; the error lists close names.
+class UnknownFeatureError(KeyError, ValueError):
+    """A feature name that is not among the names; the message lists close names."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class FeatureIndexError(IndexError, ValueError):
+    """A feature index outside ``-F..F-1``."""
+
+
+def resolve_feature(feature: Any, names: Sequence[str] | None, n_features: int | None = None) -> int:
+    """A column index from an int or a name; an unknown name lists close names.
+
+    ``names`` may be None (then only indices work, below ``n_features``). The errors are both
+    ``KeyError``/``IndexError`` and ``ValueError``, so callers may catch either.
 
     Example:
         >>> resolve_feature(-1, ["a", "b"])
         1
     """
-    n = len(names)
+    n = len(names) if names is not None else int(n_features or 0)
     if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
         j = int(feature)
         if not -n <= j < n:
-            raise IndexError(f"feature index {j} not found: X has {n} features (0..{n - 1})")
+            raise FeatureIndexError(f"feature index {j} not found: X has {n} features (0..{n - 1})")
         return j % n
     if isinstance(feature, str):
+        if names is None:
+            raise ValueError(f"feature {feature!r} is a name but no feature_names were given; pass "
+                             "feature_names=[...] or a column index")
+        names = [str(f) for f in names]
         if feature in names:
             return names.index(feature)
         close = difflib.get_close_matches(feature, names, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else f"; names are {names[:10]}"
-        raise KeyError(f"feature {feature!r} not found{hint}")
+        hint = f"did you mean {', '.join(map(repr, close))}?" if close else f"names are {names[:20]}"
+        raise UnknownFeatureError(f"unknown feature name {feature!r}; {hint}")
     raise TypeError(f"a feature is an int index or a str name, got {type(feature).__name__} {feature!r}")
 
 

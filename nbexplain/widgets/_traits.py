@@ -22,22 +22,9 @@ import numpy as np
 import traitlets
 
 from ..codec import decode_array, encode_array
+from ..models import to_numpy  # the one converter; re-exported for the widgets
 
 __all__ = ["ArrayTrait", "array_from_json", "array_to_json", "to_display_image", "to_numpy"]
-
-
-def to_numpy(value: Any) -> np.ndarray:
-    """Return ``value`` (numpy, torch tensor, list, scalar) as a numpy array, without copying numpy.
-
-    Torch tensors are detached and moved to the CPU first; torch is never imported here.
-
-    Example:
-        >>> to_numpy([[1, 2], [3, 4]]).shape
-        (2, 2)
-    """
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def array_to_json(value: np.ndarray | None, widget: Any) -> dict[str, Any] | None:
