@@ -552,7 +552,7 @@ class RunContext:
         pass. An item is whatever one row of ``step``'s forward pass is (an input, an IG point).
 
         Example:
-            >>> # ctx.chunked(lambda a, b: accumulate(points[a:b]), n_points)   # doctest: +SKIP
+            >>> ctx.chunked(lambda a, b: accumulate(points[a:b]), n_points)   # doctest: +SKIP
         """
         start = 0
         if self._chunk is None and self.explainer.internal_batch_size == "auto" and total > 0:
