@@ -134,3 +134,18 @@ export function safeDraw(base: ViewBase, draw: () => void): boolean {
     return false;
   }
 }
+
+/**
+ * Send a browser event to Python (`{event: name, ...payload}`), received by the widget's
+ * `on_event(name, callback)`. In a saved page with no kernel this is a no-op.
+ *
+ * @example
+ * sendEvent(model, "click", { row: 3, col: 4 });
+ */
+export function sendEvent(model: Model, name: string, payload: Record<string, unknown> = {}): void {
+  try {
+    model.send({ ...payload, event: name });
+  } catch {
+    // no kernel (static HTML export): the view still works locally
+  }
+}

@@ -4,9 +4,13 @@
  */
 import type { RenderProps } from "@anywidget/types";
 import { h } from "./dom";
+import { renderBeeswarm } from "./beeswarm";
+import { renderConfusionMatrix } from "./confusionmatrix";
 import { renderFeatureBars } from "./featurebars";
 import { renderHeatmap } from "./heatmap";
 import { renderSamplePanel } from "./samplepanel";
+import { renderSampleTable } from "./sampletable";
+import { renderTextTokens } from "./texttokens";
 import type { Model } from "./traits";
 
 type ViewRenderer = (model: Model, el: HTMLElement) => () => void;
@@ -16,6 +20,10 @@ export const VIEWS: Readonly<Record<string, ViewRenderer>> = {
   heatmap: renderHeatmap,
   feature_bars: renderFeatureBars,
   sample_panel: renderSamplePanel,
+  sample_table: renderSampleTable,
+  text_tokens: renderTextTokens,
+  beeswarm: renderBeeswarm,
+  confusion_matrix: renderConfusionMatrix,
 };
 
 /**

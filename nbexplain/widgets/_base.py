@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -76,6 +76,34 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self._check_kwargs(kwargs)
         _ensure_bundle()
         super().__init__(**kwargs)
+        self._event_handlers: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
+        self.on_msg(self._dispatch_event)
+
+    # -- browser events -------------------------------------------------------------------------
+    def on_event(self, name: str, callback: Callable[[dict[str, Any]], None], remove: bool = False) -> None:
+        """Call ``callback(message)`` when the browser sends ``{"event": name, ...}``.
+
+        Views send events for actions that must reach Python even when no trait changes (a
+        second click on the same cell, a token toggled twice). The callback runs inside
+        :meth:`_computing`, so an exception becomes this widget's ``error`` and the kernel and
+        the widget keep working. ``remove=True`` unregisters it.
+
+        Example:
+            >>> hm.on_event("click", lambda msg: print(msg["row"], msg["col"]))   # doctest: +SKIP
+        """
+        handlers = self._event_handlers.setdefault(str(name), [])
+        if remove:
+            if callback in handlers:
+                handlers.remove(callback)
+        elif callback not in handlers:
+            handlers.append(callback)
+
+    def _dispatch_event(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("event"), str):
+            return
+        for callback in list(self._event_handlers.get(content["event"], ())):
+            with self._computing():
+                callback(content)
 
     @classmethod
     def valid_kwargs(cls) -> list[str]:
