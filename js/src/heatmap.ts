@@ -3,7 +3,7 @@
  * `scales.ts`, with controls that redraw in the browser at once and then save to Python.
  */
 import { COLORMAP_NAMES, table } from "./colormaps";
-import { createViewBase, safeDraw } from "./common";
+import { createViewBase, safeDraw, sendEvent } from "./common";
 import { formatValue, h, labelled, rangeInput, selectInput } from "./dom";
 import { buildLegend, updateLegend } from "./legend";
 import {
@@ -182,6 +182,7 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
     if (!cell) return;
     model.set("selected", cell);
     model.save_changes();
+    sendEvent(model, "click", { row: cell[0], col: cell[1] });
   });
 
   base.onChange(DRAW_TRAITS, redraw);
