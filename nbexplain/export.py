@@ -10,6 +10,8 @@ page loads local copies instead, written into a folder beside it::
     quickstart_files/embed-amd.js    # npm @jupyter-widgets/html-manager@1 (ipywidgets base and
                                      # controls are bundled in it), shipped beside require.js
     quickstart_files/anywidget.js    # anywidget's AMD build, from the installed anywidget
+    quickstart_files/bqplot.js       # only when the notebook shows bqplot charts: bqplot's and
+    quickstart_files/bqscales.js     # bqscales' AMD builds (share/jupyter/nbextensions/<name>/)
 
 Open ``quickstart.html`` in a browser (keep the folder beside it, e.g. zip both): every widget
 draws from its saved state, and the controls that run in the browser (a heatmap's opacity, colour
@@ -59,12 +61,16 @@ VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
 _VENDORED = {"require.js": "require.js", "embed-amd.js": "embed-amd.js"}
 #: anywidget's AMD build inside the installed anywidget package.
 _ANYWIDGET_AMD = ("nbextension", "index.js")
+#: Widget libraries whose AMD build (``share/jupyter/nbextensions/<name>/index.js``) is copied
+#: beside the page when the notebook's widget state uses them; each needs only
+#: ``@jupyter-widgets/base``, which the html-manager embed defines.
+AMD_WIDGET_MODULES = {"bqplot": "pip install bqplot", "bqscales": "pip install bqplot (it installs bqscales)"}
 
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 # nbconvert's "lab" page, changed: require.js is followed by a require.config that maps `anywidget`
-# to the local AMD file; the require.js tag names a local folder that does not exist as the widget
+# (and `bqplot` / `bqscales` when used) to the local AMD files; the require.js tag names a local folder that does not exist as the widget
 # CDN (embed-amd.js reads `data-jupyter-widgets-cdn` from any script tag), so a widget module that
 # is not vendored fails here instead of being fetched from jsDelivr; ipywidgets get the UI font;
 # MathJax and Mermaid (CDN-only) are left out.
@@ -74,7 +80,7 @@ _TEMPLATE = """\
 {%- block html_head_js_requirejs -%}
 <script src="{{ resources.require_js_url | e }}" data-jupyter-widgets-cdn="{{ resources.nbexplain.no_cdn_url | e }}"></script>
 <script>
-require.config({paths: {"anywidget": {{ resources.nbexplain.anywidget_module | tojson }}}});
+require.config({paths: {{ resources.nbexplain.amd_paths | tojson }}});
 </script>
 {%- endblock html_head_js_requirejs -%}
 {%- block extra_css -%}
@@ -207,12 +213,15 @@ def export_html(
         _execute(nb, notebook_path, timeout=timeout, kernel_name=kernel_name)
     _check_widget_state(nb, notebook_path, executed=execute)
 
+    modules = {name: _amd_module(name) for name in sorted(_used_modules(nb) & AMD_WIDGET_MODULES.keys())}
+    files.update({f"{name}.js": path for name, path in modules.items()})
     files_dir = out.parent / f"{out.stem}_files"
     files_url = quote(files_dir.name)
     body = _convert(
         nb,
         name=notebook_path.stem,
         files_url=files_url,
+        modules=sorted(modules),
     )
     external = sorted(set(m.group(0) for m in _EXTERNAL_SCRIPT.finditer(body)))
     if external:
@@ -301,7 +310,37 @@ def _check_widget_state(nb: Any, notebook_path: Path, *, executed: bool) -> None
     )
 
 
-def _convert(nb: Any, *, name: str, files_url: str) -> str:
+def _used_modules(nb: Any) -> set[str]:
+    """The widget JavaScript modules the notebook's saved widget state names."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+    used = set()
+    for model in state.values():
+        for key in ("model_module", "view_module"):
+            if model.get(key):
+                used.add(str(model[key]))
+        inner = model.get("state", {})
+        for key in ("_model_module", "_view_module"):
+            if inner.get(key):
+                used.add(str(inner[key]))
+    return used
+
+
+def _amd_module(name: str) -> Path:
+    """The AMD build of widget library ``name`` in the Jupyter data path (share/jupyter/nbextensions)."""
+    from jupyter_core.paths import jupyter_path
+
+    for root in jupyter_path("nbextensions"):
+        path = Path(root) / name / "index.js"
+        if path.is_file():
+            return path
+    raise VendoredFilesMissingError(
+        f"the notebook shows {name} widgets but {name}'s AMD build (nbextensions/{name}/index.js) is not in "
+        f"the Jupyter data path ({', '.join(jupyter_path('nbextensions'))}), so they cannot draw offline: "
+        f"{AMD_WIDGET_MODULES[name]} into this environment"
+    )
+
+
+def _convert(nb: Any, *, name: str, files_url: str, modules: Sequence[str] = ()) -> str:
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
@@ -317,7 +356,7 @@ def _convert(nb: Any, *, name: str, files_url: str) -> str:
         "metadata": {"name": name},
         "nbexplain": {
             # requirejs resolves paths against the page's folder and adds ".js" itself.
-            "anywidget_module": f"{files_url}/anywidget",
+            "amd_paths": {m: f"{files_url}/{m}" for m in ("anywidget", *modules)},
             "no_cdn_url": f"{files_url}/no-cdn/",
         },
     }
