@@ -463,6 +463,6 @@ def test_registry_names_what_is_missing() -> None:
     with pytest.raises(ValueError, match=r"unknown explainer 'grad_cma'.*Did you mean 'grad_cam'"):
         get_explainer("grad_cma", model)
     with pytest.raises(ValueError, match="kind must be"):
-        available_explainers("text")
+        available_explainers("audio")
     with pytest.raises(TypeError):
         get_explainer("integrated_gradients", model, stpes=8)

@@ -23,7 +23,7 @@ from nbexplain.explainers.lime_tabular import LimeTabular
 from nbexplain.explainers.shap_tabular import ShapTabular
 
 #: Kinds of data :func:`available_explainers` can filter by.
-KINDS = ("image", "table")
+KINDS = ("image", "table", "text")
 
 
 def _needs(name: str, what: str, value: Any, example: str) -> None:
@@ -92,9 +92,21 @@ def _gradient(module: str, cls: str, *, fixed: dict[str, Any] | None = None, dat
     return make
 
 
-_ANY = frozenset(KINDS)
+def _text(cls: str) -> Callable[..., Any]:
+    """A factory for the token explainer ``cls`` of ``nbexplain.explainers.token_shap`` (no data=)."""
+
+    def make(model: Any, data: Any, **kwargs: Any) -> Any:
+        if data is not None:
+            raise TypeError(f"explainer {make.__name__!r} takes no data=; it drops tokens from the text itself")
+        return getattr(importlib.import_module("nbexplain.explainers.token_shap"), cls)(model, **kwargs)
+
+    return make
+
+
+_ANY = frozenset({"image", "table"})  # gradient and layer methods: tensors in, not raw text
 _IMAGE = frozenset({"image"})
 _TABLE = frozenset({"table"})
+_TEXT = frozenset({"text"})
 
 #: name -> (factory, kinds of data it applies to).
 EXPLAINERS: dict[str, tuple[Callable[..., Any], frozenset[str]]] = {
@@ -113,22 +125,26 @@ EXPLAINERS: dict[str, tuple[Callable[..., Any], frozenset[str]]] = {
     "lime": (_lime, _TABLE),
     "kernel_shap": (_agnostic("kernel_shap", "KernelShap"), _TABLE),
     "lime_batched": (_agnostic("lime_batched", "LimeTabularBatched"), _TABLE),
+    "token_shap": (_text("TokenShap"), _TEXT),
+    "token_occlusion": (_text("TokenOcclusion"), _TEXT),
 }
 for _name, (_factory, _kinds) in EXPLAINERS.items():
     _factory.__name__ = _name
 
 
 def available_explainers(kind: str | None = None) -> list[str]:
-    """The names :func:`get_explainer` knows, sorted; ``kind="image"`` or ``"table"`` filters them.
+    """The names :func:`get_explainer` knows, sorted; ``kind="image"``, ``"table"`` or ``"text"`` filters them.
 
     Example:
         >>> "grad_cam" in available_explainers("image"), "grad_cam" in available_explainers("table")
         (True, False)
+        >>> available_explainers("text")
+        ['token_occlusion', 'token_shap']
         >>> "shap" in available_explainers()
         True
     """
     if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be None, 'image' or 'table', got {kind!r}")
+        raise ValueError(f"kind must be None, 'image', 'table' or 'text', got {kind!r}")
     return sorted(name for name, (_, kinds) in EXPLAINERS.items() if kind is None or kind in kinds)
 
 
@@ -157,7 +173,10 @@ def get_explainer(name: str, model: Any, *, data: Any = None, **kwargs: Any) -> 
     Model-agnostic, tables: ``"kernel_shap"`` (our batched, exact up to 16 features) and
     ``"shap"`` (shap's Permutation explainer), ``data`` = background; ``"lime_batched"`` (ours)
     and ``"lime"`` (the lime package), ``data`` = training rows; all explain class
-    probabilities unless ``output=`` says otherwise. ``kwargs`` go to the explainer's constructor (``steps``, ``seed``, ...).
+    probabilities unless ``output=`` says otherwise. Text (``model`` a
+    :class:`nbexplain.text.TextClassifier` or a function ``list[str] -> (n, K)``, no ``data``):
+    ``"token_shap"`` (exact Shapley up to 12 tokens, KernelSHAP above) and ``"token_occlusion"``
+    (leave-one-out). ``kwargs`` go to the explainer's constructor (``steps``, ``seed``, ...).
 
     Example:
         >>> import numpy as np
