@@ -6,7 +6,7 @@ import { layoutBars, orderByMagnitude, type BarGeometry } from "./barlayout";
 import { createViewBase, safeDraw } from "./common";
 import { debounce, formatValue, h, labelled, rangeInput, selectInput } from "./dom";
 import { getBool, getFloatArray, getNumber, getOptionalNumber, getString, getStringList, type Model } from "./traits";
-import { WhatIf } from "./whatif";
+import { choiceIndex, parseCategories, WhatIf, type Category } from "./whatif";
 
 const DRAW_TRAITS = ["values", "feature_names", "feature_values", "base_value", "prediction", "prediction_label", "mode", "top_k"];
 
@@ -72,6 +72,15 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   let names: string[] = [];
   let values: Float32Array = new Float32Array(0);
   let fvalues: Float32Array | null = null;
+  let categories: Array<Category[] | null> = [];
+
+  /** A feature value as text: the category's label for a categorical feature, else the number. */
+  const valueText = (i: number): string => {
+    if (!fvalues) return "";
+    const choices = categories[i];
+    const j = choices ? choiceIndex(choices, fvalues[i]) : -1;
+    return choices && j >= 0 ? choices[j].label : formatValue(fvalues[i]);
+  };
 
   // When a drag ends, re-order the rows that were kept in place while it lasted.
   const whatif = new WhatIf(model, (i) => rows[i]?.whatif, () => {
@@ -89,7 +98,7 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   };
 
   const showTooltip = (i: number, event: MouseEvent): void => {
-    const fv = fvalues ? ` = ${formatValue(fvalues[i])}` : "";
+    const fv = fvalues ? ` = ${valueText(i)}` : "";
     tooltip.textContent = `${names[i] ?? `feature ${i}`}${fv}: attribution ${formatValue(values[i])}`;
     tooltip.hidden = false;
     const rect = base.root.getBoundingClientRect();
@@ -109,7 +118,7 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
     const fill = (i: number, g: BarGeometry): void => {
       const r = rows[i];
       r.name.textContent = names[i] ?? `feature ${i}`;
-      r.fvalue.textContent = fvalues ? formatValue(fvalues[i]) : "";
+      r.fvalue.textContent = valueText(i);
       r.value.textContent = formatValue(values[i]);
       placeBar(r.bar, g);
     };
@@ -149,6 +158,7 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
     values = getFloatArray(model, "values")?.data ?? new Float32Array(0);
     fvalues = getFloatArray(model, "feature_values")?.data ?? null;
     names = getStringList(model, "feature_names");
+    categories = parseCategories(model.get("categories"), values.length);
     ensureRows(values.length);
     base.root.classList.toggle("nbx-has-whatif", getBool(model, "whatif"));
     whatif.sync(getBool(model, "whatif"), fvalues);
@@ -174,7 +184,7 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   });
 
   base.onChange(DRAW_TRAITS, redrawSoon);
-  base.onChange(["whatif", "slider_min", "slider_max", "slider_step", "sample"], redrawSoon);
+  base.onChange(["whatif", "slider_min", "slider_max", "slider_step", "sample", "categories"], redrawSoon);
   base.onCleanup(() => {
     redrawSoon.cancel();
     whatif.dispose();

@@ -1,6 +1,7 @@
 /**
- * What-if sliders for the feature bars: one range input per feature that edits the `sample`
- * trait. The read-out updates at once; the whole sample goes to Python debounced (150 ms) as
+ * What-if controls for the feature bars: one range input per feature that edits the `sample`
+ * trait, or a choice box (`select.nbx-whatif-choice`) for a feature listed in `categories`.
+ * The read-out updates at once; the whole sample goes to Python debounced (150 ms) as
  * float32 via `encodeArray`. An update of `sample` equal to what we sent (the echo) is ignored.
  */
 import { encodeArray } from "./codec";
@@ -82,10 +83,57 @@ export function positionOf(g: SliderGrid, v: number): number {
   return Math.min(g.n, Math.max(0, Math.round((v - g.lo) / g.step)));
 }
 
+/** One allowed value of a categorical feature. */
+export interface Category {
+  value: number;
+  label: string;
+}
+
+/**
+ * The `categories` trait as one entry per feature (`null` = a slider), defensively: a malformed
+ * entry (not a non-empty list of `{value: number, label: string}`) becomes `null`.
+ *
+ * @example
+ * parseCategories([null, [{ value: 1, label: "male" }]], 2); // [null, [{ value: 1, label: "male" }]]
+ */
+export function parseCategories(raw: unknown, count: number): Array<Category[] | null> {
+  const out: Array<Category[] | null> = Array.from({ length: count }, () => null);
+  if (!Array.isArray(raw)) return out;
+  for (let i = 0; i < Math.min(count, raw.length); i++) {
+    const entry: unknown = raw[i];
+    if (!Array.isArray(entry) || entry.length === 0) continue;
+    const items: Category[] = [];
+    for (const c of entry as unknown[]) {
+      if (typeof c !== "object" || c === null) break;
+      const { value, label } = c as { value?: unknown; label?: unknown };
+      if (typeof value !== "number" || !Number.isFinite(value)) break;
+      items.push({ value, label: typeof label === "string" ? label : String(value) });
+    }
+    if (items.length === entry.length) out[i] = items;
+  }
+  return out;
+}
+
+/**
+ * The index of the category whose value equals `v` in float32 (the sample travels as
+ * float32), or -1 when none does.
+ *
+ * @example
+ * choiceIndex([{ value: 0.1, label: "a" }], Math.fround(0.1)); // 0
+ */
+export function choiceIndex(choices: readonly Category[], v: number): number {
+  const f = Math.fround(v);
+  return choices.findIndex((c) => Math.fround(c.value) === f);
+}
+
 interface Slider {
   input: HTMLInputElement;
   readout: HTMLSpanElement;
   grid: SliderGrid;
+  /** The choice box of a categorical feature (built when `categories` names it). */
+  choice: HTMLSelectElement | null;
+  /** The categories the choice box was built for (JSON), to rebuild only on change. */
+  choiceKey: string;
 }
 
 /** The set of what-if sliders of one feature-bars view. */
@@ -130,18 +178,25 @@ export class WhatIf {
         this.active = i;
       });
       input.addEventListener("input", () => this.onInput(i));
-      return { input, readout, grid: sliderGrid(0, 1, 0.01) };
+      return { input, readout, grid: sliderGrid(0, 1, 0.01), choice: null, choiceKey: "" };
     });
     this.current = new Float32Array(count);
     this.lastSent = null;
   }
 
-  /** Show or hide the sliders and bring ranges and values up to date with the model. */
+  /** Show or hide the controls and bring ranges, choices and values up to date with the model. */
   sync(enabled: boolean, featureValues: Float32Array | null): void {
+    const categories = parseCategories(this.model.get("categories"), this.sliders.length);
     this.sliders.forEach((s, i) => {
       const cell = this.cell(i);
       if (!cell) return;
-      if (enabled && s.input.parentElement !== cell) cell.replaceChildren(s.input, s.readout);
+      const choices = categories[i];
+      if (choices) this.ensureChoice(i, choices);
+      const control = choices && s.choice ? s.choice : s.input;
+      if (enabled && control.parentElement !== cell) {
+        if (control === s.input) cell.replaceChildren(s.input, s.readout);
+        else cell.replaceChildren(control);
+      }
       if (!enabled) cell.replaceChildren();
     });
     if (!enabled) return;
@@ -166,8 +221,42 @@ export class WhatIf {
       if (i !== this.active) s.input.value = String(positionOf(s.grid, v));
       s.input.dataset.value = f32String(v);
       s.readout.textContent = formatValue(v);
+      const choices = categories[i];
+      if (choices && s.choice) {
+        s.choice.selectedIndex = choiceIndex(choices, v);
+        s.choice.dataset.value = f32String(v);
+      }
     });
   }
+
+  /** Build (or rebuild, when the categories changed) the choice box of feature `i`. */
+  private ensureChoice(i: number, choices: Category[]): void {
+    const s = this.sliders[i];
+    const key = JSON.stringify(choices);
+    if (s.choice && s.choiceKey === key) return;
+    const select = h("select", "nbx-whatif-choice");
+    select.dataset.index = String(i);
+    select.dataset.lmSuppressShortcuts = "true";
+    select.setAttribute("aria-label", `what-if value ${i}`);
+    choices.forEach((c, j) => {
+      const option = h("option", undefined, c.label); // textContent: labels are user strings
+      option.value = String(j);
+      option.dataset.value = f32String(Math.fround(c.value));
+      select.append(option);
+    });
+    select.addEventListener("change", () => {
+      const picked = choices[select.selectedIndex];
+      if (!picked) return;
+      const v = Math.fround(picked.value);
+      this.current[i] = v;
+      select.dataset.value = f32String(v);
+      this.send();
+    });
+    s.choice?.remove();
+    s.choice = select;
+    s.choiceKey = key;
+  }
+
 
   /** Remove window listeners and drop a pending send. */
   dispose(): void {

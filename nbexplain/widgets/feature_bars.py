@@ -32,10 +32,53 @@ def _sample_from_json(value: Any, widget: FeatureBars) -> Any:
         a = decode_array(value)
         if a.shape != widget.values.shape:
             raise ValueError(f"the browser sent {a.size} values for {widget.values.size} features")
+        for i, choices in enumerate(widget.categories or ()):
+            allowed = [np.float32(c["value"]) for c in choices or ()]
+            if choices and np.float32(a[i]) not in allowed:
+                raise ValueError(f"feature {i} is categorical and {float(a[i])} is not one of its values")
     except Exception as exc:
         widget.error = f"what-if sample rejected: {exc}"
         return widget.sample
     return a
+
+
+def _check_categories(value: Any) -> list[Any] | None:
+    """Normalise ``categories``: None, or per feature None or a non-empty list of {value, label}."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise traitlets.TraitError(
+            "categories must be None or a list with one entry per feature (None, or a list of "
+            f'{{"value": float, "label": str}}); got {type(value).__name__}'
+        )
+    out: list[Any] = []
+    for i, choices in enumerate(value):
+        if choices is None:
+            out.append(None)
+            continue
+        if isinstance(choices, (str, bytes, dict)) or not hasattr(choices, "__iter__") or len(choices) == 0:
+            raise traitlets.TraitError(
+                f"categories[{i}] must be None (a slider) or a non-empty list of "
+                f'{{"value": float, "label": str}}; got {choices!r}'
+            )
+        items = []
+        for j, c in enumerate(choices):
+            if not isinstance(c, dict) or set(c) != {"value", "label"}:
+                raise traitlets.TraitError(
+                    f'categories[{i}][{j}] must be a dict with exactly the keys "value" and "label", '
+                    f'e.g. {{"value": 1.0, "label": "female"}}; got {c!r}'
+                )
+            try:
+                v = float(c["value"])
+            except (TypeError, ValueError):
+                raise traitlets.TraitError(f"categories[{i}][{j}]['value'] must be a number; got {c['value']!r}") from None
+            if not np.isfinite(v):
+                raise traitlets.TraitError(f"categories[{i}][{j}]['value'] must be finite; got {v}")
+            if not isinstance(c["label"], str):
+                raise traitlets.TraitError(f"categories[{i}][{j}]['label'] must be a str; got {c['label']!r}")
+            items.append({"value": v, "label": c["label"]})
+        out.append(items)
+    return out
 
 
 def _same_count(name: str, count: int, what: str, n_features: int) -> None:
@@ -52,6 +95,8 @@ class FeatureBars(NbxWidget):
     Example:
         >>> w = FeatureBars(np.array([0.2, -0.5]), ["x", "y"], mode="waterfall", base_value=0.1)  # doctest: +SKIP
         >>> w.top_k = 1    # the other feature is summed into one row                            # doctest: +SKIP
+        >>> sex = [{"value": 0.0, "label": "female"}, {"value": 1.0, "label": "male"}]
+        >>> FeatureBars.what_if(model, x, data=X, categories=[None, sex])  # a choice box for y  # doctest: +SKIP
     """
 
     _view = traitlets.Unicode("feature_bars").tag(sync=True)
@@ -94,6 +139,15 @@ class FeatureBars(NbxWidget):
         allow_none=True,
         help="float array (F,) or None, default None: the what-if sample, set by the sliders.",
     ).tag(sync=True, from_json=_sample_from_json)
+    categories = traitlets.Any(
+        None,
+        allow_none=True,
+        help=(
+            "list of F entries or None, default None: per feature None (a slider) or a non-empty list "
+            'of {"value": float, "label": str}; a categorical feature gets a choice box in the what-if, '
+            "which sends the chosen value in sample."
+        ),
+    ).tag(sync=True)
 
     def __init__(self, values: Any, feature_names: Any = None, **kwargs: Any) -> None:
         self.explanation: Any = None
@@ -114,7 +168,16 @@ class FeatureBars(NbxWidget):
             other = getattr(self, name)
             if other is not None:
                 _same_count(name, other.size, "entries", f)
+        if isinstance(self.categories, list):
+            _same_count("categories", len(self.categories), "entries", f)
         return proposal["value"]
+
+    @traitlets.validate("categories")
+    def _valid_categories(self, proposal: Any) -> list[Any] | None:
+        cats = _check_categories(proposal["value"])
+        if cats is not None:
+            self._check_count("categories", len(cats), "entries")
+        return cats
 
     @traitlets.validate("feature_names")
     def _valid_names(self, proposal: Any) -> list[str]:
