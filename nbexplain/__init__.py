@@ -35,7 +35,14 @@ from nbexplain.models import as_predict_fn
 
 __version__ = "0.1.0"
 
-_WIDGETS = ("Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer")
+_WIDGETS = (
+    "Dashboard", "Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer", "SampleBrowser", "SampleTable",
+    "CompareView", "Beeswarm", "ConfusionMatrix", "TextTokens", "TaskProgress", "ImportanceBars", "PDPView",
+    "SurrogateView", "BiasView",
+)
+
+# Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).
+_SUBMODULES = ("datasets", "diagnostics", "explainers", "perturb", "session", "tasks", "text", "widgets")
 
 # Compute-side names loaded on first access: name -> module that defines it.
 _LAZY: dict[str, str] = {
@@ -53,6 +60,13 @@ _LAZY: dict[str, str] = {
     "LimeText": "nbexplain.explainers.lime_package",
     "ShapTree": "nbexplain.explainers.shap_library",
     "ShapPartition": "nbexplain.explainers.shap_library",
+    "ExplainSession": "nbexplain.session",
+    "TaskRunner": "nbexplain.tasks",
+    "PatchMask": "nbexplain.perturb",
+    "TokenMask": "nbexplain.perturb",
+    "agreement": "nbexplain.diagnostics.agreement",
+    "filter_samples": "nbexplain.diagnostics.browse",
+    "SampleFilter": "nbexplain.diagnostics.browse",
 }
 
 __all__ = [
@@ -93,8 +107,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"nbexplain.{name}")
     raise AttributeError(f"module 'nbexplain' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WIDGETS) | set(_LAZY))
+    return sorted(set(globals()) | set(_WIDGETS) | set(_LAZY) | set(_SUBMODULES))

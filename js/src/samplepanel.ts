@@ -6,7 +6,7 @@ import { createViewBase, safeDraw } from "./common";
 import { formatValue, h } from "./dom";
 import { getFloatArray, getImage, getNumber, getString, getStringList, type Model } from "./traits";
 
-const DRAW_TRAITS = ["kind", "image", "row_names", "row_values", "class_names", "probabilities", "true_label", "top_k", "index", "n_samples"];
+const DRAW_TRAITS = ["kind", "image", "row_names", "row_values", "class_names", "probabilities", "true_label", "top_k", "index", "n_samples", "text", "note"];
 
 /**
  * Class indices ordered by probability, best first (NaN last; ties keep class order), at most `k`.
@@ -95,7 +95,10 @@ export function renderSamplePanel(model: Model, el: HTMLElement): () => void {
   const draw = (): void => {
     const index = h("div", "nbx-sample-index", `sample ${getNumber(model, "index", 0)} of ${getNumber(model, "n_samples", 0)}`);
     const input = h("div", "nbx-sample-input");
-    if (getString(model, "kind", "image") === "table") {
+    const kind = getString(model, "kind", "image");
+    if (kind === "text") {
+      input.append(h("div", "nbx-sample-text", getString(model, "text")));
+    } else if (kind === "table") {
       input.append(buildTable(getStringList(model, "row_names"), getFloatArray(model, "row_values")?.data ?? null));
     } else {
       const image = getImage(model, "image");
@@ -127,7 +130,11 @@ export function renderSamplePanel(model: Model, el: HTMLElement): () => void {
     }
     const content = h("div", "nbx-sample-content");
     content.append(input, side);
-    base.body.replaceChildren(index, content);
+    const noteText = getString(model, "note");
+    const note = h("div", "nbx-sample-note", noteText);
+    note.hidden = !noteText;
+    note.setAttribute("role", "status");
+    base.body.replaceChildren(index, note, content);
   };
 
   const redraw = (): void => {

@@ -4,6 +4,9 @@
   matrix and the indices behind each cell, misclassified samples (most confidently wrong first).
 - :func:`compare_splits` -> :class:`SplitComparison`: metrics per split (train, test...) and gaps.
 - :func:`slice_metrics` -> :class:`SliceReport`: metrics per quantile bin or category of a feature.
+- :func:`filter_samples` / :class:`SampleFilter`: which samples a browser shows (misclassified,
+  by class, by confidence, by text, NaN rows).
+- :func:`agreement`: how far explanation methods agree (rank correlation, top-k overlap).
 
 Pure numpy; the model is called through :func:`nbexplain.as_predict_fn`.
 
@@ -15,7 +18,24 @@ Example:
     0.5
 """
 
+from nbexplain.diagnostics.agreement import AgreementReport, agreement, rank_correlation, top_k_overlap
 from nbexplain.diagnostics.bias import SliceReport, SplitComparison, compare_splits, slice_metrics
+from nbexplain.diagnostics.browse import SampleFilter, filter_samples, nan_rows, top_class
 from nbexplain.diagnostics.errors import ErrorReport, error_analysis
 
-__all__ = ["ErrorReport", "SliceReport", "SplitComparison", "compare_splits", "error_analysis", "slice_metrics"]
+__all__ = [
+    "AgreementReport",
+    "ErrorReport",
+    "SampleFilter",
+    "SliceReport",
+    "SplitComparison",
+    "agreement",
+    "compare_splits",
+    "error_analysis",
+    "filter_samples",
+    "nan_rows",
+    "rank_correlation",
+    "slice_metrics",
+    "top_class",
+    "top_k_overlap",
+]

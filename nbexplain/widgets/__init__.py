@@ -1,16 +1,45 @@
-"""The nbexplain widgets: attribution heatmaps, feature bars, a sample panel and a sample explorer.
+"""The nbexplain widgets: heatmaps, feature bars, sample panels and explorers, and the Dashboard.
 
-All views are drawn by one offline front-end bundle; arrays travel as binary buffers.
+All nbexplain views are drawn by one offline front-end bundle; arrays travel as binary buffers.
+The standard charts of the global views (bars, lines) are bqplot figures.
 
 Example:
-    >>> from nbexplain.widgets import Heatmap, FeatureBars, SamplePanel, SampleExplorer
+    >>> from nbexplain.widgets import Dashboard, Heatmap, FeatureBars
+    >>> Dashboard(model, X_test, y_test)                    # doctest: +SKIP
     >>> Heatmap.from_explanation(e[0])                      # doctest: +SKIP
     >>> FeatureBars.what_if(model, X[0], data=X)            # doctest: +SKIP
 """
 
+from .beeswarm import Beeswarm
+from .compare_view import CompareView
+from .confusion_matrix import ConfusionMatrix
+from .dashboard import Dashboard
 from .feature_bars import FeatureBars
+from .global_views import BiasView, ImportanceBars, PDPView, SurrogateView
 from .heatmap import CMAPS, Heatmap
+from .progress import TaskProgress
+from .sample_browser import SampleBrowser
 from .sample_explorer import SampleExplorer
 from .sample_panel import SamplePanel
+from .sample_table import SampleTable
+from .text_tokens import TextTokens
 
-__all__ = ["CMAPS", "FeatureBars", "Heatmap", "SampleExplorer", "SamplePanel"]
+__all__ = [
+    "CMAPS",
+    "Beeswarm",
+    "BiasView",
+    "CompareView",
+    "ConfusionMatrix",
+    "Dashboard",
+    "FeatureBars",
+    "Heatmap",
+    "ImportanceBars",
+    "PDPView",
+    "SampleBrowser",
+    "SampleExplorer",
+    "SamplePanel",
+    "SampleTable",
+    "SurrogateView",
+    "TaskProgress",
+    "TextTokens",
+]

@@ -22,6 +22,7 @@ __all__ = ["SamplePanel"]
 class SamplePanel(NbxWidget):
     """Shows one sample ("sample i of n"), the top-k predicted classes and the true label.
 
+    ``kind="text"`` shows ``text``; ``note`` is a notice line (e.g. "NaN in: age").
     ``kind="image"`` draws ``image`` (uint8 H x W or H x W x 3; floats in [0, 1] or [0, 255] and
     C x H x W are coerced); ``kind="table"`` lists ``row_names`` with ``row_values``.
     ``class_names`` defaults to ``"class 0" ...`` when probabilities are given without names.
@@ -34,9 +35,15 @@ class SamplePanel(NbxWidget):
 
     _view = traitlets.Unicode("sample_panel").tag(sync=True)
 
-    kind = traitlets.Enum(("image", "table"), "table", help='str, default "table": "image" or "table".').tag(
+    kind = traitlets.Enum(
+        ("image", "table", "text"), "table", help='str, default "table": "image", "table" or "text".'
+    ).tag(sync=True)
+    text = traitlets.Unicode("", help='str, default "": the input text (kind "text"), shown as literal text.').tag(
         sync=True
     )
+    note = traitlets.Unicode(
+        "", help='str, default "": a notice above the sample (NaN values, edits); "" = none.'
+    ).tag(sync=True)
     image = ArrayTrait(
         kind="image", allow_none=True, help="uint8 array H x W or H x W x 3 or None, default None: the input image."
     ).tag(sync=True)

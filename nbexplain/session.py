@@ -1,0 +1,564 @@
+"""ExplainSession: one model, one data set, and every computation the Dashboard shows (no widgets).
+
+The session owns the numbers: class probabilities of every sample (computed once, with each
+failing sample isolated so one bad row does not sink the rest), a cache of per-sample
+explanations keyed by (method, sample), explanations of edited samples (what-if), global
+attributions on a seeded subsample, partial dependence, the global surrogate and the bias
+reports. Long computations take a ``control`` (:class:`nbexplain.tasks.TaskControl`) that reports
+progress and raises :class:`nbexplain.tasks.Cancelled` between chunks.
+
+Example:
+    >>> import numpy as np
+    >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 - 1 / (1 + np.exp(X[:, 0]))]
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> s = ExplainSession(f, X, (X[:, 0] > 0).astype(int), methods=["kernel_shap"])
+    >>> s.kind, s.probabilities().shape, s.explain(0, "kernel_shap").values.shape
+    ('table', (30, 2), (3,))
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .models import is_torch_module, predict_proba, to_numpy
+
+__all__ = ["DEFAULT_METHODS", "ExplainSession", "ProbabilityFunction", "looks_like_probabilities"]
+
+#: Methods shown when ``methods="auto"``, per kind of data (the first is the what-if method).
+DEFAULT_METHODS = {
+    "table": ("kernel_shap", "lime_batched"),
+    "image": ("saliency", "integrated_gradients"),
+    "text": ("token_shap", "token_occlusion"),
+}
+KINDS = ("table", "image", "text")
+_BACKGROUND_ROWS = 50
+
+
+class ProbabilityFunction:
+    """A plain callable that already returns class probabilities, marked as such.
+
+    :func:`nbexplain.models.predict_proba` takes a callable's output as logits (softmax); a
+    function whose rows are non-negative and sum to 1 is wrapped in this, so its numbers are
+    used as they are, by the panel and by every explainer.
+
+    Example:
+        >>> f = ProbabilityFunction(lambda X: np.c_[1 - X[:, 0], X[:, 0]])
+        >>> f.predict_proba(np.array([[0.25]])).tolist()
+        [[0.75, 0.25]]
+    """
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.asarray(self.fn(X))
+
+    def __call__(self, X: Any) -> np.ndarray:
+        return self.predict_proba(X)
+
+
+def looks_like_probabilities(out: Any) -> bool:
+    """Rows of non-negative numbers that sum to 1 (two or more columns).
+
+    Example:
+        >>> looks_like_probabilities(np.array([[0.2, 0.8]])), looks_like_probabilities(np.array([[2.0, -1.0]]))
+        (True, False)
+    """
+    a = np.asarray(out, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] < 2 or a.size == 0:
+        return False
+    finite = a[np.all(np.isfinite(a), axis=1)]
+    return finite.size > 0 and bool(np.all(finite >= 0) and np.allclose(finite.sum(axis=1), 1.0, atol=1e-6))
+
+
+def _as_model(model: Any, probe: Any) -> Any:
+    """``model``, or a plain callable returning probabilities wrapped as :class:`ProbabilityFunction`."""
+    if is_torch_module(model) or hasattr(model, "predict_proba") or hasattr(model, "predict") or not callable(model):
+        return model
+    for batch in [probe, *(probe[i : i + 1] for i in range(len(probe)))]:
+        try:
+            out = model(batch)
+        except Exception:  # a failing row is reported per sample later; try the rows one by one
+            continue
+        return ProbabilityFunction(model) if looks_like_probabilities(out) else model
+    return model
+
+
+class _NullControl:
+    """A control that never cancels and ignores progress (for calls without a runner)."""
+
+    def check(self) -> None:
+        return None
+
+    def progress(self, done: float, total: float | None = None, message: str = "") -> None:
+        return None
+
+
+def _control(control: Any) -> Any:
+    return _NullControl() if control is None else control
+
+
+def detect_kind(X: Any) -> str:
+    """``"text"`` for strings, ``"table"`` for 2-D arrays, ``"image"`` for 3-D / 4-D arrays.
+
+    Example:
+        >>> detect_kind(["a good film"]), detect_kind(np.zeros((2, 3))), detect_kind(np.zeros((2, 1, 8, 8)))
+        ('text', 'table', 'image')
+    """
+    if isinstance(X, str):
+        raise ValueError("X is one string; pass a list of texts, e.g. [text]")
+    if isinstance(X, (list, tuple)) and X and all(isinstance(t, str) for t in X):
+        return "text"
+    arr = np.asarray(X) if not hasattr(X, "detach") else to_numpy(X)
+    if arr.dtype.kind in "US":
+        return "text"
+    if arr.ndim == 2:
+        return "table"
+    if arr.ndim in (3, 4):
+        return "image"
+    raise ValueError(f"X must be a table (n, F), images (n, H, W) / (n, C, H, W) or a list of texts; "
+                     f"got shape {list(arr.shape)}")
+
+
+class ExplainSession:
+    """A model, its data and labels, and the computations of the Dashboard, cached.
+
+    ``X``: a table ``(n, F)``, images ``(n, H, W)`` / ``(n, C, H, W)`` or a list of texts;
+    ``y``: labels ``(n,)`` as class indices (optional; needed for errors and bias). ``methods``:
+    one to four registry names (``"auto"``: :data:`DEFAULT_METHODS` of the kind; images need a
+    torch model). ``background``: rows that stand in for absent features (tables; default a
+    seeded sample of 50 rows of ``X_train`` or ``X``). ``X_train``/``y_train``: the training split
+    for the train-vs-test comparison. ``categorical``: ``{feature: {value: label}}`` or
+    ``{feature: [values]}`` for what-if dropdowns.
+
+    Example:
+        >>> s = ExplainSession(mlp, X_test, y_test, X_train=X_train, y_train=y_train)   # doctest: +SKIP
+        >>> s.explain(3, "kernel_shap").values.shape, s.predicted[:3]                    # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        X: Any,
+        y: Any = None,
+        *,
+        methods: Any = "auto",
+        feature_names: Sequence[str] | None = None,
+        class_names: Sequence[str] | None = None,
+        background: Any = None,
+        X_train: Any = None,
+        y_train: Any = None,
+        categorical: dict[Any, Any] | None = None,
+        cache_size: int = 512,
+        seed: int = 0,
+    ) -> None:
+        self.model = model
+        self.kind = detect_kind(X)
+        self.seed = int(seed)
+        if self.kind == "text":
+            self.texts: list[str] | None = [str(t) for t in X]
+            self.X: Any = self.texts
+            n = len(self.texts)
+        else:
+            self.texts = None
+            self.X = np.asarray(to_numpy(X))
+            n = int(self.X.shape[0])
+            if self.X.dtype.kind not in "fiub":
+                raise ValueError(f"X must be numeric; got dtype {self.X.dtype}. Encode categories as numbers first")
+        if n == 0:
+            raise ValueError("X has no samples; pass at least one")
+        self.n_samples = n
+        self.y = None if y is None else np.asarray(to_numpy(y))
+        self.model = _as_model(model, self._probe())
+        if self.y is not None and (self.y.ndim != 1 or self.y.shape[0] != n):
+            raise ValueError(f"y must hold one label per sample: got shape {list(self.y.shape)} for {n} samples")
+        if self.y is not None and self.y.dtype.kind not in "iub":
+            if self.y.dtype.kind == "f" and np.all(np.isfinite(self.y)) and np.all(self.y == np.round(self.y)):
+                self.y = self.y.astype(np.int64)
+            else:
+                raise ValueError("y must be class indices 0..K-1 (ints); map string labels with class_names first")
+        self.feature_names = self._feature_names(feature_names)
+        self.class_names_given = None if class_names is None else [str(c) for c in class_names]
+        self.X_train = None if X_train is None else (list(X_train) if self.kind == "text" else to_numpy(X_train))
+        self.y_train = None if y_train is None else np.asarray(to_numpy(y_train))
+        if (self.X_train is None) != (self.y_train is None):
+            raise ValueError("pass X_train and y_train together (the train split of the train-vs-test comparison)")
+        self.background = self._background(background)
+        self.categorical = self._categorical(categorical)
+        self.methods = self._methods(methods)
+        self.cache_size = int(cache_size)
+        self._cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._explainers: dict[str, Any] = {}
+        self._probs: np.ndarray | None = None
+        self.errors: dict[int, str] = {}
+        self.hits = self.misses = 0
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _probe(self) -> Any:
+        if self.texts is not None:
+            return np.asarray(self.texts[:8], dtype=object)
+        return self.X[:8]
+
+    def _feature_names(self, names: Sequence[str] | None) -> list[str]:
+        if self.kind != "table":
+            return [] if names is None else [str(f) for f in names]
+        f = self.X.shape[1]
+        if names is None:
+            return [f"feature {i}" for i in range(f)]
+        out = [str(x) for x in names]
+        if len(out) != f:
+            raise ValueError(f"feature_names has {len(out)} names but X has {f} columns")
+        return out
+
+    def _background(self, background: Any) -> Any:
+        if self.kind != "table":
+            return background
+        if background is not None:
+            bg = np.asarray(to_numpy(background), dtype=np.float64)
+            if bg.ndim != 2 or bg.shape[1] != self.X.shape[1]:
+                raise ValueError(f"background must be rows (m, {self.X.shape[1]}); got shape {list(bg.shape)}")
+            return bg
+        pool = np.asarray(self.X_train if self.X_train is not None else self.X, dtype=np.float64)
+        pool = pool[np.all(np.isfinite(pool), axis=1)]
+        if pool.shape[0] == 0:
+            raise ValueError("every row of X has NaN or inf; pass background= rows without missing values")
+        rng = np.random.default_rng(self.seed)
+        take = rng.choice(pool.shape[0], size=min(_BACKGROUND_ROWS, pool.shape[0]), replace=False)
+        return pool[np.sort(take)]
+
+    def _categorical(self, categorical: dict[Any, Any] | None) -> dict[int, list[tuple[float, str]]]:
+        if not categorical:
+            return {}
+        if self.kind != "table":
+            raise ValueError("categorical= applies to tables (feature -> values); this data is not a table")
+        from .explainers._tabular_inputs import resolve_feature
+
+        out: dict[int, list[tuple[float, str]]] = {}
+        for key, spec in categorical.items():
+            j = resolve_feature(key, self.feature_names)
+            items = list(spec.items()) if isinstance(spec, dict) else [(v, None) for v in spec]
+            if not items:
+                raise ValueError(f"categorical feature {self.feature_names[j]!r} has no values; list them")
+            out[j] = [(float(v), str(v) if label is None else str(label)) for v, label in items]
+        return out
+
+    def _methods(self, methods: Any) -> list[str]:
+        if methods == "auto":
+            if self.kind == "image" and not is_torch_module(self.model):
+                raise ValueError("images are explained with gradient methods, which need a torch.nn.Module; "
+                                 f"got a {type(self.model).__name__}. Pass methods=[...] of model-agnostic names")
+            names = list(DEFAULT_METHODS[self.kind])
+        elif isinstance(methods, str):
+            names = [methods]
+        else:
+            names = [str(m) for m in methods]
+        if not 1 <= len(names) <= 4:
+            raise ValueError(f"pass one to four methods, got {len(names)}: {names}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"methods has duplicates: {names}")
+        from .explainers.registry import available_explainers
+
+        known = set(available_explainers())
+        for name in names:
+            if name not in known:
+                import difflib
+
+                close = difflib.get_close_matches(name, sorted(known), n=3)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise ValueError(f"unknown method {name!r}{hint} Known: {', '.join(sorted(known))}")
+        return names
+
+    # -- predictions ----------------------------------------------------------------------------
+    def predict(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, K)`` of a batch (texts: a list of strings).
+
+        Example:
+            >>> s.predict(s.X[:2]).shape    # doctest: +SKIP
+            (2, 2)
+        """
+        if self.kind == "text":
+            return np.asarray(predict_proba(self.model, np.asarray(list(X), dtype=object)), dtype=np.float64)
+        return np.asarray(predict_proba(self.model, X), dtype=np.float64)
+
+    def probabilities(self, control: Any = None, batch_size: int = 4096) -> np.ndarray:
+        """Probabilities ``(n, K)`` of every sample, computed once in batches.
+
+        A batch whose model call raises is retried row by row: the rows that fail get NaN
+        probabilities and their message in :attr:`errors` (shown in that sample's panel), the
+        others keep theirs.
+
+        Example:
+            >>> s.probabilities().sum(axis=1)[:2]    # doctest: +SKIP
+            array([1., 1.])
+        """
+        if self._probs is not None:
+            return self._probs
+        ctl = _control(control)
+        n = self.n_samples
+        parts: list[tuple[int, np.ndarray | None]] = []
+        k: int | None = None
+        for start in range(0, n, batch_size):
+            ctl.check()
+            stop = min(n, start + batch_size)
+            try:
+                p: np.ndarray | None = self.predict(self.X[start:stop])
+            except Exception:
+                p = self._predict_rows(start, stop)
+            if p is not None:
+                k = p.shape[1]
+            parts.append((stop - start, p))
+            ctl.progress(stop, n, "predicting")
+        if k is None:
+            first = next(iter(self.errors.items()), (0, "no sample could be predicted"))
+            raise RuntimeError(f"the model failed on every sample; sample {first[0]}: {first[1]}")
+        full = np.concatenate([np.full((m, k), np.nan) if p is None else p for m, p in parts], axis=0)
+        self._probs = full.astype(np.float64)
+        if self.class_names_given is not None and len(self.class_names_given) != k:
+            raise ValueError(f"class_names has {len(self.class_names_given)} names but the model gives {k} outputs")
+        return self._probs
+
+    def _predict_rows(self, start: int, stop: int) -> np.ndarray | None:
+        rows: list[np.ndarray | None] = []
+        for i in range(start, stop):
+            try:
+                rows.append(self.predict(self.X[i : i + 1])[0])
+            except Exception as exc:
+                self.errors[i] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                rows.append(None)
+        good = [r for r in rows if r is not None]
+        if not good:
+            return None
+        k = good[0].shape[0]
+        return np.stack([np.full(k, np.nan) if r is None else r for r in rows])
+
+    @property
+    def n_classes(self) -> int:
+        """K, the number of model outputs."""
+        return int(self.probabilities().shape[1])
+
+    @property
+    def class_names(self) -> list[str]:
+        """The class names given, or ``"class 0" ...``."""
+        return self.class_names_given or [f"class {i}" for i in range(self.n_classes)]
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """Predicted class per sample (int64; -1 where the model failed)."""
+        p = self.probabilities()
+        ok = np.all(np.isfinite(p), axis=1)
+        out = np.full(p.shape[0], -1, dtype=np.int64)
+        out[ok] = np.argmax(p[ok], axis=1)
+        return out
+
+    def nan_rows(self) -> np.ndarray:
+        """Samples (bool ``(n,)``) with a NaN or infinite input value (never for text).
+
+        Example:
+            >>> s.nan_rows().sum()    # doctest: +SKIP
+            1
+        """
+        if self.kind == "text":
+            return np.zeros(self.n_samples, dtype=bool)
+        flat = np.asarray(self.X, dtype=np.float64).reshape(self.n_samples, -1)
+        return ~np.all(np.isfinite(flat), axis=1)
+
+    def nan_features(self, i: int) -> list[str]:
+        """Names of the features of sample ``i`` that are NaN or inf (tables), else ``[]``."""
+        if self.kind != "table":
+            return []
+        row = np.asarray(self.X[i], dtype=np.float64)
+        return [self.feature_names[j] for j in np.flatnonzero(~np.isfinite(row))]
+
+    # -- explanations ---------------------------------------------------------------------------
+    def explainer(self, method: str) -> Any:
+        """The explainer object behind ``method`` (built on first use).
+
+        Example:
+            >>> s.explainer("kernel_shap").explain(s.X[:1]).method   # doctest: +SKIP
+            'kernel_shap_exact'
+        """
+        if method not in self._explainers:
+            from .explainers.registry import get_explainer, uses_data
+
+            data = self.background if (self.kind == "table" and uses_data(method)) else None
+            self._explainers[method] = get_explainer(method, self.model, data=data)
+        return self._explainers[method]
+
+    def target_of(self, i: int) -> int:
+        """The class explained for sample ``i``: its predicted class (0 when the model failed)."""
+        return max(int(self.predicted[i]), 0)
+
+    def _single(self, method: str, x: Any, target: int) -> Any:
+        """Explain one input (a batch of one) for ``target``; returns the single-sample Explanation."""
+        e = self.explainer(method).explain(x, target=np.array([target]))
+        if isinstance(e, list):
+            e = e[0]
+        return e[0] if not getattr(e, "is_single", False) else e
+
+    def sample_input(self, i: int) -> Any:
+        """Sample ``i`` as a batch of one (a one-string list for text)."""
+        return [self.texts[i]] if self.texts is not None else self.X[i : i + 1]
+
+    def cached(self, i: int, method: str) -> Any:
+        """The cached explanation of sample ``i`` by ``method``, or None (no computation)."""
+        key = (method, int(i))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        return None
+
+    def explain(self, i: int, method: str) -> Any:
+        """The explanation of sample ``i`` for its predicted class by ``method`` (LRU-cached).
+
+        Example:
+            >>> s.explain(3, "kernel_shap").target     # doctest: +SKIP
+            array([1])
+        """
+        if not 0 <= int(i) < self.n_samples:
+            raise IndexError(f"sample {i} is out of range: 0..{self.n_samples - 1}")
+        hit = self.cached(i, method)
+        if hit is not None:
+            self.hits += 1
+            return hit
+        if int(i) in self.errors:
+            raise RuntimeError(f"the model failed on sample {i}, so it cannot be explained: {self.errors[int(i)]}")
+        self.misses += 1
+        e = self._single(method, self.sample_input(int(i)), self.target_of(int(i)))
+        self._cache[(method, int(i))] = e
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return e
+
+    def explain_input(self, x: Any, method: str, target: int) -> Any:
+        """Explain an edited input (a what-if sample: a row, an image or a text) for ``target``; not cached.
+
+        Example:
+            >>> s.explain_input(edited_row, "kernel_shap", target=1).values.shape   # doctest: +SKIP
+        """
+        if self.kind == "text":
+            batch: Any = [str(x)]
+        else:
+            batch = np.asarray(x)[None]
+        return self._single(method, batch, int(target))
+
+    # -- global views ---------------------------------------------------------------------------
+    def subsample(self, n_max: int) -> np.ndarray:
+        """A seeded, sorted subsample of at most ``n_max`` sample indices the model did not fail on."""
+        ok = np.flatnonzero(self.predicted >= 0)
+        if ok.size > n_max:
+            ok = np.sort(np.random.default_rng(self.seed).choice(ok, size=n_max, replace=False))
+        return ok
+
+    def global_attributions(self, method: str, n_max: int = 500, control: Any = None,
+                            batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Attributions of a subsample for each sample's predicted class: ``(indices, values)``.
+
+        ``values`` is ``(m, F)`` for tables, ``(m, H, W)`` (channel-summed) for images and, for
+        text, a ragged list is not returned: text uses :meth:`token_importance` instead.
+
+        Example:
+            >>> idx, vals = s.global_attributions("kernel_shap", n_max=200)   # doctest: +SKIP
+        """
+        ctl = _control(control)
+        idx = self.subsample(n_max)
+        targets = self.predicted[idx]
+        out: list[np.ndarray] = []
+        explainer = self.explainer(method)
+        for start in range(0, idx.size, batch_size):
+            ctl.check()
+            part = idx[start : start + batch_size]
+            e = explainer.explain(self.X[part], target=targets[start : start + batch_size])
+            v = np.asarray(to_numpy(e.values), dtype=np.float64)
+            if v.ndim == np.ndim(self.X) + 1:  # a trailing output axis: pick each row's target
+                v = np.take_along_axis(v, targets[start : start + batch_size].reshape(-1, *([1] * (v.ndim - 1))),
+                                       axis=-1)[..., 0]
+            if self.kind == "image" and v.ndim == 4:
+                v = v.sum(axis=1)
+            out.append(v)
+            ctl.progress(min(idx.size, start + batch_size), idx.size, f"{method} on {idx.size} samples")
+        values = np.concatenate(out, axis=0) if out else np.zeros((0, *np.shape(self.X)[1:]))
+        return idx, values
+
+    def token_importance(self, method: str, n_max: int = 200, control: Any = None,
+                         top: int = 20) -> tuple[list[str], np.ndarray]:
+        """Text: the tokens with the largest mean |attribution| over a subsample, and those means."""
+        ctl = _control(control)
+        idx = self.subsample(n_max)
+        sums: dict[str, list[float]] = {}
+        for count, i in enumerate(idx):
+            ctl.check()
+            e = self.explain(int(i), method)
+            for tok, v in zip(list(e.feature_names or []), np.asarray(to_numpy(e.values)).reshape(-1), strict=False):
+                sums.setdefault(str(tok), []).append(abs(float(v)))
+            ctl.progress(count + 1, idx.size, f"{method} on {idx.size} texts")
+        ranked = sorted(sums.items(), key=lambda kv: -float(np.mean(kv[1])))[:top]
+        return [t for t, _ in ranked], np.array([float(np.mean(v)) for _, v in ranked])
+
+    def partial_dependence(self, feature: int, *, n_max: int = 300, grid_resolution: int = 30) -> Any:
+        """PDP and ICE of one feature for the class the model predicts most, on a subsample.
+
+        Example:
+            >>> s.partial_dependence(0).average.shape     # doctest: +SKIP
+            (30,)
+        """
+        from .explainers.partial_dependence import partial_dependence
+
+        self._need_table("partial dependence")
+        idx = self.subsample(n_max)
+        target = int(np.bincount(self.predicted[idx]).argmax()) if idx.size else 0
+        Xs = np.asarray(self.X[idx], dtype=np.float64)
+        Xs = Xs[np.all(np.isfinite(Xs), axis=1)]
+        r = partial_dependence(lambda A: predict_proba(self.model, A), Xs, int(feature),
+                               grid_resolution=grid_resolution, kind="both", target=target,
+                               feature_names=self.feature_names)
+        r.ice_rows = idx[: 0] if r.ice is None else idx[np.all(np.isfinite(np.asarray(self.X[idx], dtype=np.float64)),
+                                                                 axis=1)]
+        return r
+
+    def surrogate(self, n_max: int = 2000) -> Any:
+        """A global linear surrogate of the predicted-class probability and its fidelity (R²).
+
+        Example:
+            >>> s.surrogate().fidelity     # doctest: +SKIP
+            0.91
+        """
+        from .explainers.surrogates import GlobalSurrogate
+
+        self._need_table("the global surrogate")
+        idx = self.subsample(n_max)
+        Xs = np.asarray(self.X[idx], dtype=np.float64)
+        Xs = Xs[np.all(np.isfinite(Xs), axis=1)]
+        target = int(np.bincount(self.predicted[idx]).argmax()) if idx.size else 0
+        return GlobalSurrogate(lambda A: predict_proba(self.model, A), kind="linear",
+                               feature_names=self.feature_names, target=target, seed=self.seed).fit(Xs)
+
+    def split_comparison(self) -> Any:
+        """Train-vs-test metrics (``None`` without ``X_train``/``y_train`` or labels)."""
+        from .diagnostics.bias import compare_splits
+
+        if self.y is None or self.X_train is None:
+            return None
+        X_test = np.asarray(self.texts, dtype=object) if self.kind == "text" else self.X
+        X_tr = np.asarray(self.X_train, dtype=object) if self.kind == "text" else self.X_train
+        ok = self.predicted >= 0
+        return compare_splits(lambda A: self.predict(A), {"train": (X_tr, self.y_train),
+                                                          "test": (X_test[ok], self.y[ok])}, task="classification")
+
+    def slices(self, feature: int, bins: int = 5) -> Any:
+        """Per-slice metrics of one feature (tables with labels)."""
+        from .diagnostics.bias import slice_metrics
+
+        self._need_table("slice metrics")
+        if self.y is None:
+            raise ValueError("slice metrics need the true labels: pass y")
+        ok = (self.predicted >= 0) & ~self.nan_rows()
+        return slice_metrics(lambda A: self.predict(A), self.X[ok], self.y[ok], int(feature), bins=bins,
+                             feature_names=self.feature_names, task="classification", min_size=1)
+
+    def _need_table(self, what: str) -> None:
+        if self.kind != "table":
+            raise ValueError(f"{what} needs a table (n, F); this session holds {self.kind} data")
