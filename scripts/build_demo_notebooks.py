@@ -75,7 +75,8 @@ mlp = fit(Standardised(X_train.mean(0), X_train.std(0) + 1e-6,
                        nn.Sequential(nn.Linear(12, 32), nn.ReLU(), nn.Linear(32, 2))),
           X_train, y_train)
 table = nbx.Dashboard(mlp, X_test, y_test, feature_names=names, class_names=list(cancer.target_names),
-                      X_train=X_train, y_train=y_train, title="Breast cancer: a 12-feature MLP")
+                      X_train=X_train, y_train=y_train, global_samples=150,
+                      title="Breast cancer: a 12-feature MLP")
 table.compute_global()   # the Global, Errors & bias and Surrogate tabs, on the background worker
 table.wait()
 table"""),
@@ -94,7 +95,7 @@ Xd_train, Xd_test, yd_train, yd_test = train_test_split(Xd, digits.target, test_
 cnn = fit(nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                         nn.Linear(8 * 4 * 4, 10)), Xd_train, yd_train, epochs=150)
 images = nbx.Dashboard(cnn, Xd_test, yd_test, class_names=[str(d) for d in range(10)], patch=2,
-                       title="Digits: a small CNN")
+                       global_samples=200, title="Digits: a small CNN")
 images.compute_global()
 images.wait()
 images"""),
@@ -113,7 +114,7 @@ order = rng.permutation(len(texts))
 train, test = order[: int(0.75 * len(texts))], order[int(0.75 * len(texts)):]
 clf = train_text_classifier([texts[i] for i in train], labels[train], class_names=label_names, seed=0)
 reviews = nbx.Dashboard(clf, [texts[i] for i in test], labels[test], class_names=label_names,
-                        title="Reviews: a small text classifier")
+                        global_samples=100, title="Reviews: a small text classifier")
 reviews.compute_global()
 reviews.wait()
 reviews"""),

@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel"}
+NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel", "sample_table", "text_tokens", "beeswarm", "confusion_matrix"}
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
 

@@ -68,7 +68,7 @@ def test_model_failing_everywhere_is_a_clear_error(table: tuple[np.ndarray, np.n
     def broken(A: np.ndarray) -> np.ndarray:
         raise RuntimeError("weights not loaded")
 
-    with pytest.raises(RuntimeError, match="failed on every sample.*weights not loaded"):
+    with pytest.raises(RuntimeError, match=r"failed on every sample.*weights not loaded"):
         ExplainSession(broken, X, y, methods=["kernel_shap"], background=X[:5]).probabilities()
 
 
@@ -156,7 +156,7 @@ def test_bad_input_messages(table: tuple[np.ndarray, np.ndarray]) -> None:
         ExplainSession(_logistic, X, y, methods=["kernel_shap", "lime", "shap", "lime_batched", "saliency"])
     with pytest.raises(ValueError, match="X_train and y_train together"):
         ExplainSession(_logistic, X, y, X_train=X, methods=["kernel_shap"])
-    with pytest.raises(ValueError, match="need a torch.nn.Module"):
+    with pytest.raises(ValueError, match=r"need a torch\.nn\.Module"):
         ExplainSession(lambda A: A, np.zeros((2, 8, 8)))
     with pytest.raises(ValueError, match="class_names has 3 names"):
         ExplainSession(_logistic, X, y, class_names=["a", "b", "c"], methods=["kernel_shap"]).probabilities()

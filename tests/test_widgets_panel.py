@@ -23,8 +23,8 @@ def test_names_default_from_array_lengths() -> None:
 
 
 def test_validation_messages() -> None:
-    with pytest.raises(traitlets.TraitError, match=r"'kind'.*\['image', 'table'\]"):
-        SamplePanel(kind="text")
+    with pytest.raises(traitlets.TraitError, match=r"'kind'.*\['image', 'table', 'text'\]"):
+        SamplePanel(kind="audio")
     with pytest.raises(traitlets.TraitError, match="class_names has 3 names but probabilities has 2 entries"):
         SamplePanel(class_names=["a", "b", "c"], probabilities=[0.5, 0.5])
     with pytest.raises(traitlets.TraitError, match="row_names has 1 names but row_values has 2 entries"):

@@ -1,7 +1,8 @@
 /**
  * What-if controls for the feature bars: one range input per feature that edits the `sample`
  * trait, or a choice box (`select.nbx-whatif-choice`) for a feature listed in `categories`.
- * The read-out updates at once; the whole sample goes to Python debounced (150 ms) as
+ * The read-out updates at once; the whole sample goes to Python debounced (150 ms) while a
+ * slider is dragged, and at once when it is released (its `change` event); as
  * float32 via `encodeArray`. An update of `sample` equal to what we sent (the echo) is ignored.
  */
 import { encodeArray } from "./codec";
@@ -178,6 +179,8 @@ export class WhatIf {
         this.active = i;
       });
       input.addEventListener("input", () => this.onInput(i));
+      // A released slider (or a key press) is a settled value: send it now, not after the debounce.
+      input.addEventListener("change", () => this.send.flush());
       return { input, readout, grid: sliderGrid(0, 1, 0.01), choice: null, choiceKey: "" };
     });
     this.current = new Float32Array(count);

@@ -18,7 +18,12 @@ Example:
     0.5
 """
 
-from nbexplain.diagnostics.agreement import AgreementReport, agreement, rank_correlation, top_k_overlap
+from nbexplain.diagnostics.agreement import (
+    AgreementReport,
+    agreement,
+    rank_correlation,
+    top_k_overlap,
+)
 from nbexplain.diagnostics.bias import SliceReport, SplitComparison, compare_splits, slice_metrics
 from nbexplain.diagnostics.browse import SampleFilter, filter_samples, nan_rows, top_class
 from nbexplain.diagnostics.errors import ErrorReport, error_analysis
