@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from typing import Any
 
 import ipywidgets
@@ -112,6 +114,9 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
         self._edited_input: Any = None
         self._global_started: set[str] = set()
         self._results: dict[str, Any] = {}
+        #: (what, milliseconds) of recent kernel-side work: "select" (a sample shown), "explain"
+        #: (a worker explanation), for benchmarks; the last 200 are kept.
+        self.timings: deque[tuple[str, float]] = deque(maxlen=200)
 
         self._build_explore(page_size)
         self._build_tabs()
@@ -240,7 +245,9 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
     def _on_selected(self, change: Any) -> None:
         i = int(change["new"])
         if i >= 0 and i != self.index:
+            start = time.perf_counter()
             self._show(i)
+            self.timings.append(("select", 1000 * (time.perf_counter() - start)))
 
     def _on_methods(self, change: Any) -> None:
         names = list(change["new"])
@@ -289,6 +296,13 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
                            on_done=lambda res: self._render_if_current(i, edited, res), replace="explain")
 
     def _explain_all(self, i: int, edited: Any, control: Any) -> dict[str, Any]:
+        start = time.perf_counter()
+        try:
+            return self._explain_methods(i, edited, control)
+        finally:
+            self.timings.append(("explain", 1000 * (time.perf_counter() - start)))
+
+    def _explain_methods(self, i: int, edited: Any, control: Any) -> dict[str, Any]:
         s = self.session
         results: dict[str, Any] = {}
         names = self.methods
@@ -332,8 +346,12 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
             if mask.any():  # explanations of the edited text: put their values back on the full token list
                 results = {m: r if isinstance(r, BaseException) else _spread(r, mask) for m, r in results.items()}
             kwargs.update(tokens=tokens, dropped=mask)
-        self.compare.show(results, **kwargs)
-        if s.kind == "table":
+        first = self.compare.views.get(self.methods[0]) if s.kind == "table" else None
+        if first is None:
+            self.compare.show(results, **kwargs)
+            return
+        with first.hold_sync():  # the bars and their what-if sliders reach the browser in one message
+            self.compare.show(results, **kwargs)
             self._sync_whatif(i)
 
     # -- what-if editing --------------------------------------------------------------------------

@@ -106,6 +106,14 @@ def test_dashboard_table(page: Page, nb: Notebook) -> None:
     assert abs(shown - kernel_p) < 5e-3
     screenshot(page, "dashboard_table_whatif", out)
 
+    # The README's picture: the explorer with a filter, the sample and both methods.
+    page.set_viewport_size({"width": 1500, "height": 1250})
+    out.locator(".lm-TabBar").first.scroll_into_view_if_needed()
+    page.evaluate("() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer, "
+                  ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').scrollBy(0, -30)")
+    screenshot(page, "dashboard_overview")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # A method switch changes the explanation shown.
     picker = out.locator(".widget-select-multiple select").first
     picker.select_option(["lime_batched"])
