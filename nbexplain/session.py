@@ -515,9 +515,22 @@ class ExplainSession:
         r = partial_dependence(lambda A: predict_proba(self.model, A), Xs, int(feature),
                                grid_resolution=grid_resolution, kind="both", target=target,
                                feature_names=self.feature_names)
-        r.ice_rows = idx[: 0] if r.ice is None else idx[np.all(np.isfinite(np.asarray(self.X[idx], dtype=np.float64)),
-                                                                 axis=1)]
+        finite = idx[np.all(np.isfinite(np.asarray(self.X[idx], dtype=np.float64)), axis=1)]
+        r.ice_rows = None if r.ice is None else (finite if r.ice_rows is None else finite[np.asarray(r.ice_rows)])
         return r
+
+    def ice_line(self, row: Any, feature: int, grid: Any, target: int) -> np.ndarray:
+        """The model output for ``target`` as ``feature`` of ``row`` (a sample or an edited one) runs over ``grid``.
+
+        Example:
+            >>> s.ice_line(s.X[0], 0, np.linspace(0, 1, 5), target=1).shape   # doctest: +SKIP
+            (5,)
+        """
+        self._need_table("an ICE line")
+        g = np.asarray(grid, dtype=np.float64).reshape(-1)
+        rows = np.repeat(np.asarray(row, dtype=np.float64).reshape(1, -1), g.size, axis=0)
+        rows[:, int(feature)] = g
+        return np.asarray(predict_proba(self.model, rows.astype(np.asarray(self.X).dtype)))[:, int(target)]
 
     def surrogate(self, n_max: int = 2000) -> Any:
         """A global linear surrogate of the predicted-class probability and its fidelity (R²).

@@ -214,3 +214,57 @@ def test_text_dashboard_token_toggle() -> None:
         np.testing.assert_allclose(d.panel.probabilities, p0, atol=1e-6)
     finally:
         d.close()
+
+
+def test_position_slider_and_index_box_follow_the_filter(dash: Dashboard) -> None:
+    dash.browser.set_filter(misclassified=True)
+    idx = dash.browser.indices
+    assert dash.position.max == idx.size - 1
+    dash.position.value = 2
+    assert dash.index == int(idx[2])
+    assert dash.position_label.value == f"3 of {idx.size} shown"
+    assert dash.index_box.value == dash.index
+    outside = int(np.setdiff1d(np.arange(dash.session.n_samples), idx)[0])
+    dash.index_box.value = outside  # a sample the filter hides: the filter is cleared
+    assert dash.index == outside and dash.browser.indices.size == dash.session.n_samples
+
+
+def test_pdp_line_follows_the_sample_and_its_edit(dash: Dashboard, table: tuple[np.ndarray, np.ndarray]) -> None:
+    X, _ = table
+    dash.compute_global()
+    r = dash._pdp_result
+    t = r.target
+    grid = r.grid[0]
+
+    def line(row: np.ndarray) -> np.ndarray:
+        rows = np.repeat(row[None], grid.size, axis=0)
+        rows[:, r.features[0]] = grid
+        return _proba(rows)[:, t]
+
+    dash.select(11)
+    assert dash.pdp.highlighted.visible
+    np.testing.assert_allclose(dash.pdp.highlighted.y, line(X[11]), atol=1e-9)
+    bars = dash.compare.views["kernel_shap"]
+    row = X[11].copy()
+    row[1] -= 2.0
+    bars.sample = row
+    np.testing.assert_allclose(dash.pdp.highlighted.y, line(row), atol=1e-9)
+
+
+def test_categorical_feature_gets_a_dropdown(table: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = table
+    X = X.copy()
+    X[:, 4] = np.random.default_rng(0).integers(0, 3, size=X.shape[0])
+    d = Dashboard(_proba, X, y, methods=["kernel_shap"], sync=True,
+                  feature_names=["a", "b", "c", "d", "region"],
+                  categorical={"region": {0: "north", 1: "<b>east</b>", 2: "south"}})
+    try:
+        bars = d.compare.views["kernel_shap"]
+        cats = bars.categories
+        assert cats[:4] == [None] * 4
+        assert [c["label"] for c in cats[4]] == ["north", "<b>east</b>", "south"]
+        assert [c["value"] for c in cats[4]] == [0.0, 1.0, 2.0]
+    finally:
+        d.close()
+    with pytest.raises(KeyError):
+        Dashboard(_proba, X, y, methods=["kernel_shap"], sync=True, categorical={"nope": [0, 1]})

@@ -159,8 +159,20 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
         self.reset_button.add_class("nbx-reset-edits")
         self.reset_button.on_click(lambda _b: self._reset_edits())
         self.edit_hint = ipywidgets.Label(_EDIT_HINT[s.kind])
+        n = s.n_samples
+        self.index_box = ipywidgets.BoundedIntText(0, min=0, max=n - 1, description="go to #",
+                                                   layout={"width": "11em"})
+        self.index_box.add_class("nbx-goto")
+        self.position = ipywidgets.IntSlider(0, min=0, max=max(0, n - 1), description="position",
+                                             continuous_update=False, readout=False, layout={"width": "26em"})
+        self.position.add_class("nbx-position")
+        self.position_label = ipywidgets.Label("")
+        self.index_box.observe(self._on_index_box, names=["value"])
+        self.position.observe(self._on_position, names=["value"])
+        self.browser.observe(lambda _c: self._sync_position(), names=["filter"])
+        nav = ipywidgets.HBox([self.position, self.position_label, self.index_box])
         controls = ipywidgets.HBox([self.method_picker, ipywidgets.VBox([self.reset_button, self.edit_hint])])
-        right = ipywidgets.VBox([self.panel, controls, self.compare], layout={"flex": "1 1 auto"})
+        right = ipywidgets.VBox([nav, self.panel, controls, self.compare], layout={"flex": "1 1 auto"})
         self.explore = ipywidgets.HBox([self.browser, right], layout={"flex_flow": "row wrap"})
 
     def _build_tabs(self) -> None:
@@ -249,6 +261,31 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
             self._show(i)
             self.timings.append(("select", 1000 * (time.perf_counter() - start)))
 
+    def _on_index_box(self, change: Any) -> None:
+        i = int(change["new"])
+        if i != self.index:
+            self.select(i)
+
+    def _on_position(self, change: Any) -> None:
+        idx = self.browser.indices
+        pos = int(change["new"])
+        if 0 <= pos < idx.size and int(idx[pos]) != self.index:
+            self.browser.selected = int(idx[pos])
+
+    def _sync_position(self) -> None:
+        """Slider and label follow the filtered set and the sample shown."""
+        idx = self.browser.indices
+        pos = int(np.searchsorted(idx, self.index)) if self.index >= 0 else 0
+        inside = 0 <= pos < idx.size and int(idx[pos]) == self.index
+        with self.position.hold_trait_notifications():
+            self.position.max = max(0, idx.size - 1)
+            self.position.disabled = idx.size <= 1
+            if inside:
+                self.position.value = pos
+        self.position_label.value = (f"{pos + 1} of {idx.size} shown" if inside else f"{idx.size} shown")
+        if self.index >= 0 and self.index_box.value != self.index:
+            self.index_box.value = self.index
+
     def _on_methods(self, change: Any) -> None:
         names = list(change["new"])
         if not names:
@@ -265,8 +302,10 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
     def _show(self, i: int, keep_edits: bool = False) -> None:
         s = self.session
         self.index = i
+        self._sync_position()
         if not keep_edits:
             self._start_edit(i)
+        self._highlight_pdp()
         edited = self._edited_input
         with self.panel.hold_sync():
             self.panel.error = s.errors.get(i, "")
@@ -574,10 +613,19 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
     def _show_pdp(self, r: Any) -> None:
         ice = r.ice if r.ice is not None else np.zeros((0, r.grid[0].size))
         self.pdp.update(r.grid[0], r.average, ice, r.feature_names[0])
-        rows = r.ice_rows
-        if rows is not None and self.index in set(np.asarray(rows).tolist()):
-            self.pdp.highlight(int(np.flatnonzero(np.asarray(rows) == self.index)[0]))
-        else:
+        self._pdp_result = r
+        self._highlight_pdp()
+
+    def _highlight_pdp(self) -> None:
+        """Draw the ICE line of the sample shown (with its what-if edits) over the PDP."""
+        r = getattr(self, "_pdp_result", None)
+        if r is None or self.index < 0 or not r.features:
+            return
+        row = self._edited_input if self._edited_input is not None else self.session.X[self.index]
+        try:
+            line = self.session.ice_line(row, r.features[0], r.grid[0], r.target)
+            self.pdp.highlight_line(line)
+        except Exception:  # e.g. the model fails on this sample: no line, the panel says why
             self.pdp.highlight(None)
 
     def _start_errors(self) -> None:

@@ -234,6 +234,19 @@ class PDPView(ipywidgets.VBox):  # type: ignore[misc]
                 self.highlighted.x, self.highlighted.y = g, avg
                 self.highlighted.visible = False
 
+    def highlight_line(self, y: Any) -> None:
+        """Highlight a line given by its values over the current grid (e.g. an edited sample's ICE line).
+
+        Example:
+            >>> view.highlight_line(model_output_over_grid)   # doctest: +SKIP
+        """
+        line = np.asarray(y, dtype=np.float64).reshape(-1)
+        if line.size != len(self.average.x):
+            raise ValueError(f"the line has {line.size} values but the grid has {len(self.average.x)} points")
+        with self.highlighted.hold_sync():
+            self.highlighted.y = line
+            self.highlighted.visible = True
+
     def highlight(self, row: int | None) -> None:
         """Highlight ICE line ``row`` (a row of the ``ice`` array), or none with None."""
         if row is None or self._ice_values is None:
