@@ -5,9 +5,11 @@
 import type { RenderProps } from "@anywidget/types";
 import { h } from "./dom";
 import { renderBeeswarm } from "./beeswarm";
+import { renderChannelGrid } from "./channelgrid";
 import { renderConfusionMatrix } from "./confusionmatrix";
 import { renderFeatureBars } from "./featurebars";
 import { renderHeatmap } from "./heatmap";
+import { renderModelGraph } from "./modelgraph";
 import { renderSamplePanel } from "./samplepanel";
 import { renderSampleTable } from "./sampletable";
 import { renderTextTokens } from "./texttokens";
@@ -24,6 +26,8 @@ export const VIEWS: Readonly<Record<string, ViewRenderer>> = {
   text_tokens: renderTextTokens,
   beeswarm: renderBeeswarm,
   confusion_matrix: renderConfusionMatrix,
+  model_graph: renderModelGraph,
+  channel_grid: renderChannelGrid,
 };
 
 /**
