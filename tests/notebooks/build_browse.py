@@ -5,11 +5,7 @@ Rerun ``python tests/notebooks/build_browse.py`` after editing; the notebook sta
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-
-HERE = Path(__file__).resolve().parent
+from build_notebooks import write_notebooks
 
 # 100,000 rows of a table with a NaN every 500 rows; probabilities from a numpy softmax of a
 # random linear map; labels agree with the prediction 80% of the time. Two class names and one
@@ -44,16 +40,8 @@ tb = SampleBrowser(Pt, yt, texts=texts, class_names=["negative", "positive"], pa
 tb'''
 
 
-def notebook(*sources: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    return nb
-
-
-def main() -> None:
-    nbformat.write(notebook(TABLE, TEXT), HERE / "sample_browser.ipynb")
+NOTEBOOKS: dict[str, list[str]] = {"sample_browser.ipynb": [TABLE, TEXT]}
 
 
 if __name__ == "__main__":
-    main()
+    write_notebooks(NOTEBOOKS)

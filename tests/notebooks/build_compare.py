@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
+from build_notebooks import write_notebooks
 
 HERE = Path(__file__).resolve().parent
 
@@ -131,16 +131,5 @@ table_cv'''
 NOTEBOOKS: dict[str, list[str]] = {"compare_whatif.ipynb": [MODELS, IMAGES, TABLE]}
 
 
-def main() -> None:
-    for name, cells in NOTEBOOKS.items():
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-        nb.metadata["language_info"] = {"name": "python"}
-        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-        for i, cell in enumerate(nb.cells):
-            cell.id = f"cell-{i}"
-        nbformat.write(nb, HERE / name)
-
-
 if __name__ == "__main__":
-    main()
+    write_notebooks(NOTEBOOKS)

@@ -6,11 +6,7 @@ The browser tests in tests/browser/test_dashboard_browser.py open them in Jupyte
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-
-HERE = Path(__file__).resolve().parent
+from build_notebooks import write_notebooks
 
 SETUP = '''import json
 import numpy as np
@@ -95,19 +91,10 @@ big.wait()
 big'''
 
 
-def notebook(*cells: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    return nb
-
-
-NOTEBOOKS = {
-    "dashboard_table.ipynb": notebook(SETUP, TABLE, BIG),
-    "dashboard_media.ipynb": notebook(SETUP, IMAGES, TEXT),
+NOTEBOOKS: dict[str, list[str]] = {
+    "dashboard_table.ipynb": [SETUP, TABLE, BIG],
+    "dashboard_media.ipynb": [SETUP, IMAGES, TEXT],
 }
 
 if __name__ == "__main__":
-    for name, nb in NOTEBOOKS.items():
-        nbformat.write(nb, HERE / name)
-        print(f"wrote tests/notebooks/{name}")
+    write_notebooks(NOTEBOOKS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
+from build_notebooks import write_notebooks
 
 HERE = Path(__file__).resolve().parent
 
@@ -86,14 +86,5 @@ bias'''
 NOTEBOOKS = {"global_views.ipynb": [SETUP, IMPORTANCE, PDP, TASKS, SURROGATE, BIAS]}
 
 
-def main() -> None:
-    for name, cells in NOTEBOOKS.items():
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-        nb.metadata["language_info"] = {"name": "python"}
-        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-        nbformat.write(nb, HERE / name)
-
-
 if __name__ == "__main__":
-    main()
+    write_notebooks(NOTEBOOKS)

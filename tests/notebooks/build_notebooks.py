@@ -1,7 +1,8 @@
 """Writes the test notebooks in this folder from the cell sources below.
 
-The notebooks are checked in; edit the sources here and rerun
-``python tests/notebooks/build_notebooks.py`` so every notebook stays unexecuted and tidy.
+The notebooks are checked in; edit the sources here (or in the ``build_*.py`` beside it, which
+use :func:`write_notebooks`) and rerun ``python tests/notebooks/build_notebooks.py``: it writes
+every test notebook, unexecuted and tidy.
 """
 
 from __future__ import annotations
@@ -137,19 +138,28 @@ NOTEBOOKS: dict[str, list[str]] = {
 }
 
 
-def main() -> None:
-    for name, cells in NOTEBOOKS.items():
+def write_notebooks(notebooks: dict[str, list[str]]) -> None:
+    """Write each ``{file name: [cell source, ...]}`` here as an unexecuted notebook with stable cell ids."""
+    for name, cells in notebooks.items():
         nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3 (ipykernel)",
-            "language": "python",
-        }
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
         nb.metadata["language_info"] = {"name": "python"}
         nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
         for i, cell in enumerate(nb.cells):
             cell.id = f"cell-{i}"
         nbformat.write(nb, HERE / name)
+
+
+#: The other builders in this folder, each with its own NOTEBOOKS; ``main`` writes them all.
+BUILDERS = ("build_browse", "build_canvas", "build_compare", "build_dashboard", "build_global", "build_text")
+
+
+def main() -> None:
+    import importlib
+
+    write_notebooks(NOTEBOOKS)
+    for module in BUILDERS:
+        write_notebooks(importlib.import_module(module).NOTEBOOKS)
 
 
 if __name__ == "__main__":
