@@ -153,3 +153,8 @@ def _timed(fn) -> float:  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+def test_a_sample_without_prediction_is_not_misclassified() -> None:
+    P = np.array([[0.9, 0.1], [np.nan, np.nan], [0.2, 0.8]])
+    assert filter_samples(P, [1, 1, 1], filter=SampleFilter(misclassified=True)).tolist() == [0]

@@ -30,7 +30,8 @@ FULL_RANGE = (0.0, 1.0)
 class SampleFilter:
     """Which samples to show; every condition that is set must hold (logical AND).
 
-    - ``misclassified``: only samples whose predicted class differs from the label (needs ``y``).
+    - ``misclassified``: only samples whose predicted class differs from the label (needs ``y``;
+      samples without a prediction, all-NaN probabilities, are left out).
     - ``true_class`` / ``predicted_class``: only samples of that label / prediction (``None``: any).
     - ``confidence``: ``(low, high)``, the predicted class' probability must lie in it (inclusive).
       The default ``(0.0, 1.0)`` sets no condition (so outputs slightly above 1 still show).
@@ -208,7 +209,7 @@ def select(
         raise ValueError("the nan_only filter needs the NaN flags: pass nan_rows=nan_rows(X)")
     mask = np.ones(len(pred), dtype=bool)
     if f.misclassified and y is not None:
-        mask &= pred != y
+        mask &= (pred != y) & ~np.isnan(conf)  # a sample the model gave no prediction for is not "misclassified"
     if f.true_class is not None and y is not None:
         mask &= y == f.true_class
     if f.predicted_class is not None:
