@@ -154,7 +154,7 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
             layout={"width": "18em"},
         )
         self.method_picker.observe(self._on_methods, names=["value"])
-        self.reset_button = ipywidgets.Button(description="undo edits", icon="undo", disabled=True,
+        self.reset_button = ipywidgets.Button(description="undo edits", disabled=True,  # no icon: its font is not offline
                                               tooltip="restore the sample as it is in the data set")
         self.reset_button.add_class("nbx-reset-edits")
         self.reset_button.on_click(lambda _b: self._reset_edits())

@@ -48,7 +48,9 @@ from .lab import canvas_array, collect_console_errors, screenshot, set_range, wa
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO_ROOT / "notebooks" / "quickstart.ipynb"
-NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel"}
+DASHBOARD = REPO_ROOT / "notebooks" / "dashboard.ipynb"
+NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel"}  # the quickstart's views
+DASHBOARD_VIEWS = {"sample_table", "text_tokens", "beeswarm", "confusion_matrix"}
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 VENDORED = {"require.js", "embed-amd.js", "anywidget.js"}
@@ -160,6 +162,18 @@ def quickstart(site: Path, kernel_env: None, vendored: dict[str, Path]) -> Expor
 
 
 @pytest.fixture(scope="module")
+def dashboard_page(site: Path, kernel_env: None, vendored: dict[str, Path]) -> Exported:
+    """notebooks/dashboard.ipynb (run in a copy of it), executed and exported to dashboard.html."""
+    if not DASHBOARD.is_file():
+        pytest.skip(f"no {DASHBOARD}")
+    work = site / "dash-src"
+    work.mkdir(exist_ok=True)
+    shutil.copy2(DASHBOARD, work / DASHBOARD.name)
+    html = export_html(work / DASHBOARD.name, site / "dashboard.html", timeout=300)
+    return Exported(html, _saved_state(html))
+
+
+@pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[str]:
     """``http://127.0.0.1:<port>`` serving the site folder (quietly), for this module."""
 
@@ -224,7 +238,7 @@ def _nbx_models(state: dict) -> dict[str, int]:
     counts: dict[str, int] = {}
     for model in state.values():
         view = model.get("state", {}).get("_view")
-        if view in NBX_VIEWS:
+        if view in NBX_VIEWS | DASHBOARD_VIEWS:
             counts[view] = counts.get(view, 0) + 1
     return counts
 
@@ -421,3 +435,38 @@ def test_a_missing_module_is_not_fetched_from_a_cdn(page: Page, tiny: Exported, 
     assert any("/tiny_files/no-cdn/anywidget@" in u for u in seen.local), seen.local
     assert seen.external == [], seen.external
     expect(page.locator(".nbx-root")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_dashboard_notebook_draws_offline_and_its_tabs_switch(page: Page, dashboard_page: Exported, server: str) -> None:
+    """The three Dashboards of notebooks/dashboard.ipynb in the saved page: the explorer draws,
+    the tabs switch in the page (no kernel) and the global views computed before saving draw."""
+    seen = go_offline(page)
+    errors = collect_console_errors(page)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{server}/dashboard.html")
+    models = _nbx_models(dashboard_page.state)
+    assert models.get("sample_table", 0) == 3 and models.get("sample_panel", 0) == 3, models
+    assert models.get("beeswarm", 0) == 1 and models.get("text_tokens", 0) >= 2, models
+    dashboards = page.locator(".nbx-dashboard")
+    expect(dashboards).to_have_count(3)
+    table = dashboards.nth(0)
+    rows = table.locator("[data-view=sample_table] tr.nbx-row")
+    expect(rows.first).to_be_visible(timeout=60_000)
+    expect(table.locator(".nbx-feature-bars .nbx-bar-row").first).to_be_visible()
+    # Tabs are ipywidgets' own: they switch in the page; the beeswarm computed before saving draws.
+    table.locator(".lm-TabBar-tab", has_text="Global").first.click()
+    bee = table.locator(".nbx-beeswarm").first
+    wait_for_draws(bee, 0)
+    assert (canvas_array(bee.locator("canvas.nbx-beeswarm-canvas"))[..., 3] > 0).sum() > 200
+    expect(table.locator(".nbx-importance g.bargroup rect.bar").first).to_be_attached()
+    table.locator(".lm-TabBar-tab", has_text="Errors & bias").first.click()
+    expect(table.locator(".nbx-cm-cell").first).to_be_visible()
+    screenshot(page, "export-dashboard-errors", table)
+    # The text dashboard's tokens are coloured in the saved page too.
+    text = dashboards.nth(2)
+    expect(text.locator("span.nbx-token").first).to_be_visible()
+    screenshot(page, "export-dashboard-text", text)
+    assert seen.external == [], f"requests left the machine: {seen.external}"
+    assert seen.local_failures == [], seen.local_failures
+    errors.assert_none()
