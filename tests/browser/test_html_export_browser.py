@@ -462,6 +462,11 @@ def test_dashboard_notebook_draws_offline_and_its_tabs_switch(page: Page, dashbo
     expect(table.locator(".nbx-importance g.bargroup rect.bar").first).to_be_attached()
     table.locator(".lm-TabBar-tab", has_text="Errors & bias").first.click()
     expect(table.locator(".nbx-cm-cell").first).to_be_visible()
+    # bqplot lays out a figure rendered in a closed tab again when the tab opens (ResizeObserver).
+    page.wait_for_function(
+        """(el) => [...el.querySelectorAll('.nbx-bias .bqplot.figure')].every(
+               (f) => getComputedStyle(f).visibility === 'visible')""",
+        arg=table.element_handle(), timeout=10_000)
     screenshot(page, "export-dashboard-errors", table)
     # The text dashboard's tokens are coloured in the saved page too.
     text = dashboards.nth(2)
