@@ -570,7 +570,7 @@ class ExplainSession:
             raise ValueError("slice metrics need the true labels: pass y")
         ok = (self.predicted >= 0) & ~self.nan_rows()
         return slice_metrics(lambda A: self.predict(A), self.X[ok], self.y[ok], int(feature), bins=bins,
-                             feature_names=self.feature_names, task="classification", min_size=1)
+                             feature_names=self.feature_names, task="classification")
 
     def _need_table(self, what: str) -> None:
         if self.kind != "table":
