@@ -38,11 +38,11 @@ __version__ = "0.1.0"
 _WIDGETS = (
     "Dashboard", "Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer", "SampleBrowser", "SampleTable",
     "CompareView", "Beeswarm", "ConfusionMatrix", "TextTokens", "TaskProgress", "ImportanceBars", "PDPView",
-    "SurrogateView", "BiasView",
+    "SurrogateView", "BiasView", "ModelAnatomy", "LayerInspector", "ModelGraphView", "ChannelGrid",
 )
 
 # Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).
-_SUBMODULES = ("datasets", "diagnostics", "explainers", "perturb", "session", "tasks", "text", "widgets")
+_SUBMODULES = ("anatomy", "datasets", "diagnostics", "explainers", "perturb", "session", "tasks", "text", "widgets")
 
 # Compute-side names loaded on first access: name -> module that defines it.
 _LAZY: dict[str, str] = {
@@ -61,6 +61,7 @@ _LAZY: dict[str, str] = {
     "ShapTree": "nbexplain.explainers.shap_library",
     "ShapPartition": "nbexplain.explainers.shap_library",
     "ExplainSession": "nbexplain.session",
+    "model_graph": "nbexplain.anatomy",
     "TaskRunner": "nbexplain.tasks",
     "PatchMask": "nbexplain.perturb",
     "TokenMask": "nbexplain.perturb",

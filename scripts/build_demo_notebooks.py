@@ -1,4 +1,4 @@
-"""Writes notebooks/dashboard.ipynb (the Dashboard demo) from the cell sources below.
+"""Writes the demo notebooks, notebooks/dashboard.ipynb and notebooks/anatomy.ipynb, from the cells below.
 
 Run ``.venv/bin/python scripts/build_demo_notebooks.py`` after editing; the notebook is checked
 in unexecuted. Everything in it runs offline on a CPU in well under a minute.
@@ -121,15 +121,76 @@ reviews"""),
 ]
 
 
-def build() -> nbformat.NotebookNode:
+ANATOMY_CELLS: list[tuple[str, str]] = [
+    ("md", """# Inside the model: `nbx.ModelAnatomy`
+
+The module graph of a PyTorch model (from a torch.fx trace, or from forward hooks when the model
+cannot be traced) beside a layer inspector: activation maps, filters, weights, gradients and the
+activation function of the layer you click. Everything runs offline on a CPU in seconds."""),
+    ("code", """import numpy as np
+import torch
+from torch import nn
+from sklearn.datasets import load_digits
+import nbexplain as nbx
+
+torch.manual_seed(0)
+digits = load_digits()
+X = torch.as_tensor(digits.images[:, None] / 16.0, dtype=torch.float32)    # (n, 1, 8, 8)
+y = torch.as_tensor(digits.target)
+
+
+class Residual(nn.Module):
+    # conv -> ReLU -> conv, plus the input: the graph draws the skip connection as an arc.
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return torch.relu(x + self.conv2(self.relu(self.conv1(x))))
+
+
+model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), Residual(16), nn.MaxPool2d(2),
+                      nn.Flatten(), nn.Linear(16 * 4 * 4, 32), nn.GELU(), nn.Linear(32, 10))
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+for _ in range(4):
+    for i in range(0, 1500, 100):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(X[i:i + 100]), y[i:i + 100]).backward()
+        opt.step()
+model.eval()
+print(f"held-out accuracy {(model(X[1500:]).argmax(1) == y[1500:]).float().mean():.3f}")"""),
+    ("md", """Click a layer in the graph (or pick it in the menu). **Activations**: a channel grid sorted
+by mean activation; click a channel to see it over the input. **Filters**: the first convolution's
+kernels. **Weights** and **Gradients** (for this batch and its labels; vanishing or exploding norms
+are flagged). **Activation function**: the layer's non-linearity and its derivative."""),
+    ("code", """anatomy = nbx.ModelAnatomy(model, X[1500:1508], y=y[1500:1508].numpy(),
+                           class_names=[f"digit {d}" for d in range(10)], layer="2.conv2")
+anatomy"""),
+    ("md", """The same numbers without widgets, from `nbexplain.anatomy`:"""),
+    ("code", """from nbexplain.anatomy import activation_maps, capture_gradients, model_graph
+
+g = model_graph(model, X[:1])
+print(g.method, len(g.nodes), "modules;", [e for e in g.edges if e[1] == "2.conv2" or e[0] == "0"][:3])
+maps = activation_maps(model, X[1500:1501], "2.conv2")
+print(maps.kind, maps.maps.shape if maps.kind == "conv" else maps.values.shape)
+report = capture_gradients(model, X[1500:1508], y[1500:1508])
+dict(zip(report.layers, report.norms.round(4)))"""),
+]
+
+
+def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
-                for kind, src in CELLS]
+                for kind, src in cells]
     return nb
 
 
 if __name__ == "__main__":
-    path = ROOT / "notebooks" / "dashboard.ipynb"
-    nbformat.write(build(), path)
-    print(f"wrote {path.relative_to(ROOT)}")
+    for name, cells in (("dashboard.ipynb", CELLS), ("anatomy.ipynb", ANATOMY_CELLS)):
+        path = ROOT / "notebooks" / name
+        nbformat.write(build(cells), path)
+        print(f"wrote {path.relative_to(ROOT)}")

@@ -18,7 +18,8 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel", "sample_table", "text_tokens", "beeswarm", "confusion_matrix"}
+NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel", "sample_table", "text_tokens", "beeswarm", "confusion_matrix",
+             "model_graph", "channel_grid"}
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
 

@@ -1,4 +1,4 @@
-"""The nbexplain widgets: heatmaps, feature bars, sample panels and explorers, and the Dashboard.
+"""The nbexplain widgets: heatmaps, feature bars, explorers, the Dashboard and the model anatomy.
 
 All nbexplain views are drawn by one offline front-end bundle; arrays travel as binary buffers.
 The standard charts of the global views (bars, lines) are bqplot figures.
@@ -10,13 +10,16 @@ Example:
     >>> FeatureBars.what_if(model, X[0], data=X)            # doctest: +SKIP
 """
 
+from .anatomy import LayerInspector, ModelAnatomy
 from .beeswarm import Beeswarm
+from .channel_grid import ChannelGrid
 from .compare_view import CompareView
 from .confusion_matrix import ConfusionMatrix
 from .dashboard import Dashboard
 from .feature_bars import FeatureBars
 from .global_views import BiasView, ImportanceBars, PDPView, SurrogateView
 from .heatmap import CMAPS, Heatmap
+from .model_graph import ModelGraphView
 from .progress import TaskProgress
 from .sample_browser import SampleBrowser
 from .sample_explorer import SampleExplorer
@@ -28,12 +31,16 @@ __all__ = [
     "CMAPS",
     "Beeswarm",
     "BiasView",
+    "ChannelGrid",
     "CompareView",
     "ConfusionMatrix",
     "Dashboard",
     "FeatureBars",
     "Heatmap",
     "ImportanceBars",
+    "LayerInspector",
+    "ModelAnatomy",
+    "ModelGraphView",
     "PDPView",
     "SampleBrowser",
     "SampleExplorer",

@@ -6,11 +6,7 @@ The notebook is checked in; edit the sources here and rerun
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-
-HERE = Path(__file__).resolve().parent
+from build_notebooks import write_notebooks
 
 # The tiny ResNet of tests/torch_models.py (the kernel has the repository on PYTHONPATH): two
 # stages of one BasicBlock each, so the graph has residual edges (maxpool -> layer1.0.relu).
@@ -69,16 +65,5 @@ rgb'''
 NOTEBOOKS: dict[str, list[str]] = {"anatomy_views.ipynb": [GRAPH, MARKUP, BIG, GRID, RGB]}
 
 
-def main() -> None:
-    for name, cells in NOTEBOOKS.items():
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-        nb.metadata["language_info"] = {"name": "python"}
-        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-        for i, cell in enumerate(nb.cells):
-            cell.id = f"cell-{i}"
-        nbformat.write(nb, HERE / name)
-
-
 if __name__ == "__main__":
-    main()
+    write_notebooks(NOTEBOOKS)
