@@ -84,3 +84,26 @@ def test_containers_holding_parameters_are_covered() -> None:
     assert [(s.name, s.param, s.shape) for s in stats] == [
         ("0", "in_proj_weight", (24, 8)), ("0.out_proj", "weight", (8, 8)), ("1", "weight", (2, 8))]
     assert sum(s.n_params for s in stats) == sum(p.numel() for p in model.parameters())
+
+
+def test_weight_map_is_the_weight_reshaped_and_block_averaged() -> None:
+    import numpy as np
+    import torch
+
+    from nbexplain.anatomy import weight_map
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 2), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(12, 5))
+    conv = weight_map(model, "0")
+    w = model[0].weight.detach().numpy()
+    np.testing.assert_allclose(conv.values, w.reshape(3, 8), rtol=1e-6)
+    assert conv.shape == (3, 2, 2, 2) and conv.block == (1, 1) and conv.rows_are == "output channels"
+    lin = weight_map(model, "3", max_size=4)  # (5, 12) -> blocks of (2, 3): 3 x 4 cells
+    W = model[3].weight.detach().double().numpy()
+    assert lin.values.shape == (3, 4) and lin.block == (2, 3)
+    np.testing.assert_allclose(lin.values[0, 0], W[0:2, 0:3].mean())
+    np.testing.assert_allclose(lin.values[2, 3], W[4:5, 9:12].mean())  # the last, smaller block
+    with pytest.raises(ValueError, match="has no weights of its own"):
+        weight_map(model, "1")
+    with pytest.raises(ValueError, match="closest names|did you mean|not found|no layer"):
+        weight_map(model, "4")

@@ -107,8 +107,13 @@ def test_inspector_other_tabs_compute_when_opened() -> None:
     assert rows[8:12] == ["0", "Conv2d", "8x1x3x3", "80"] and rows[16] == "2"  # 2 conv, bn, 2 linear
     assert rows[48:] == [""] * (len(rows) - 48) and weights.page_label.value == "rows 1-5 of 5"
     assert weights.table.children[16].style.font_weight == "bold"  # the selected layer's row
+    # The weight map: (16 output channels, 8 input channels x 3 x 3), exact (float16 on the wire).
+    np.testing.assert_allclose(weights.map.values, model[2].weight.detach().numpy().reshape(16, 72), rtol=2e-3,
+                               atol=1e-4)
+    assert weights.map_note.value == "rows: output channels; columns: input channel x kernel position"
     insp.layer = "1"  # ReLU: no weights of its own
     assert weights.note.value == "1 has no weights of its own" and weights.hist.figure.layout.display == "none"
+    assert weights.map.layout.display == "none"
 
     insp.tabs.selected_index = 3  # Gradients, computed once for the batch
     grads = insp.tab(3)

@@ -48,8 +48,10 @@ from nbexplain.anatomy.graph import LayerNode, ModelGraph, model_graph
 from nbexplain.anatomy.weights import (
     FilterMaps,
     NoConvError,
+    WeightMap,
     WeightStats,
     filter_maps,
+    weight_map,
     weight_summary,
 )
 
@@ -65,6 +67,7 @@ __all__ = [
     "ModelGraph",
     "ModelInputError",
     "NoConvError",
+    "WeightMap",
     "WeightStats",
     "activation_curve",
     "activation_maps",
@@ -78,5 +81,6 @@ __all__ = [
     "next_activation",
     "parameterised_layers",
     "parameterised_leaves",
+    "weight_map",
     "weight_summary",
 ]

@@ -28,7 +28,7 @@ import numpy as np
 from nbexplain.anatomy.capture import parameterised_layers
 from nbexplain.explainers.layers import resolve_layer
 
-__all__ = ["FilterMaps", "NoConvError", "WeightStats", "filter_maps", "weight_summary"]
+__all__ = ["FilterMaps", "NoConvError", "WeightMap", "WeightStats", "filter_maps", "weight_map", "weight_summary"]
 
 HIST_BINS = 40
 
@@ -106,6 +106,69 @@ def weight_summary(model: Any) -> list[WeightStats]:
             abs_mean=float(np.abs(flat).mean()) if flat.size else 0.0,
             zeros=float((flat == 0).mean()) if flat.size else 0.0, counts=counts, edges=edges))
     return out
+
+
+@dataclass
+class WeightMap:
+    """A layer's weight as a 2-D map: ``values`` (rows, cols), at most ``max_size`` per side.
+
+    ``shape``: the parameter's own shape; ``rows_are`` / ``cols_are``: what the axes hold;
+    ``block``: how many weights each cell averages along (rows, cols); 1 = exact.
+    """
+
+    layer: str
+    param: str
+    shape: tuple[int, ...]
+    values: np.ndarray
+    rows_are: str
+    cols_are: str
+    block: tuple[int, int] = (1, 1)
+
+
+def _block_mean(a: np.ndarray, max_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Average ``a`` (2-D) over blocks so that neither side exceeds ``max_size`` (exact when it fits)."""
+    br, bc = -(-a.shape[0] // max_size), -(-a.shape[1] // max_size)
+    if br == 1 and bc == 1:
+        return a, (1, 1)
+    rows, cols = -(-a.shape[0] // br), -(-a.shape[1] // bc)
+    padded = np.full((rows * br, cols * bc), np.nan)
+    padded[: a.shape[0], : a.shape[1]] = a
+    return np.nanmean(padded.reshape(rows, br, cols, bc), axis=(1, 3)), (br, bc)
+
+
+def weight_map(model: Any, layer: Any, *, max_size: int = 256) -> WeightMap:
+    """The weight of ``layer`` as a signed 2-D map for a heatmap, block-averaged to ``max_size``.
+
+    A ``Linear`` weight is (out, in) as it is; a convolution's (out, in, kh, kw) becomes rows =
+    output channels, columns = input channel x kernel position; a 1-D parameter is one row.
+    At most ``max_size`` x ``max_size`` cells (65,536 floats, 128 kB as float16) are returned.
+
+    Example:
+        >>> import torch
+        >>> lin = torch.nn.Linear(3, 2)
+        >>> weight_map(torch.nn.Sequential(lin), "0").values.shape
+        (2, 3)
+        >>> weight_map(torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3)), "0").values.shape
+        (4, 18)
+    """
+    if not isinstance(max_size, int) or max_size < 1:
+        raise ValueError(f"max_size must be a positive int, got {max_size!r}")
+    module, name = resolve_layer(model, layer)
+    params = dict(module.named_parameters(recurse=False))
+    if not params:
+        raise ValueError(f"layer {name!r} ({type(module).__name__}) has no weights of its own; "
+                         f"layers with weights: {parameterised_layers(model)[:12]}")
+    pname = "weight" if "weight" in params else max(params, key=lambda k: params[k].numel())
+    w = params[pname].detach().double().cpu().numpy()
+    if w.ndim == 1:
+        flat, rows_are, cols_are = w[None, :], "", "weights"
+    elif w.ndim == 2:
+        flat, rows_are, cols_are = w, "outputs", "inputs"
+    else:
+        flat = w.reshape(w.shape[0], -1)
+        rows_are, cols_are = "output channels", "input channel x kernel position"
+    values, block = _block_mean(flat, max_size)
+    return WeightMap(name, pname, tuple(w.shape), values, rows_are, cols_are, block)
 
 
 @dataclass

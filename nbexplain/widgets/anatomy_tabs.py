@@ -306,7 +306,15 @@ class WeightsTab(_Tab):
         self.next.on_click(lambda _b: self.insp._guard(lambda: self.show_page(self.page + 1)))
         self.page_label = ipywidgets.Label("")
         self.page = 0
-        self.box.children = [self.note, self.hist.figure, self.shape, self.stats,
+        from .heatmap import Heatmap
+
+        # The weight itself as a map (rows: outputs; columns: inputs, or input channel x kernel
+        # position for a convolution), block-averaged to at most 256 x 256 cells.
+        self.map = Heatmap([[0.0]], title="weight map", value_label="weight", show_controls=False, width=280,
+                           opacity=1.0)
+        self.map.add_class("nbx-anatomy-weight-map")
+        self.map_note = ipywidgets.Label("")
+        self.box.children = [self.note, self.shape, self.stats, self.hist.figure, self.map, self.map_note,
                              ipywidgets.HBox([ipywidgets.Label("all layers with weights:"), self.prev, self.next,
                                               self.page_label]), self.table]
 
@@ -326,11 +334,21 @@ class WeightsTab(_Tab):
             hint = f" (its layers with weights: {', '.join(own[:6])}{' ...' if len(own) > 6 else ''})" if own else ""
             _set_note(self.note, f"{layer} has no weights of its own{hint}")
             self.hist.figure.layout.display = "none"
+            self.map.layout.display = "none"
+            self.map_note.value = ""
             self.shape.value = self.stats.value = ""
             return
         _set_note(self.note, "")
         self.hist.figure.layout.display = "flex"
         self.hist.set_histogram(stats.counts, stats.edges)
+        from ..anatomy import weight_map
+
+        wm = self.insp.cached(("weight_map", layer), lambda: weight_map(self.insp.model, layer))
+        self.map.values = wm.values
+        self.map.layout.display = "flex"
+        blocks = "" if wm.block == (1, 1) else f", each cell the mean of {wm.block[0]} x {wm.block[1]} weights"
+        self.map_note.value = (f"rows: {wm.rows_are}; columns: {wm.cols_are}{blocks}" if wm.rows_are
+                               else f"{wm.cols_are}{blocks}")
         self.shape.value = f"{stats.type} {stats.param} {list(stats.shape)}: {stats.n_params:,} parameters"
         self.stats.value = (f"mean {stats.mean:.4g}, std {stats.std:.4g}, min {stats.min:.4g}, max {stats.max:.4g}, "
                             f"|w| mean {stats.abs_mean:.4g}, zeros {100 * stats.zeros:.1f}%")

@@ -161,4 +161,19 @@ def test_model_graph_and_channel_grid(page: Page, nb: Notebook) -> None:
     assert np.all(red[..., :4] == [255, 0, 0, 255])
     assert tuple(blue[0, 0]) == (0, 0, 128, 255) and tuple(blue[1, 1]) == (255, 255, 255, 255)
     screenshot(page, "anatomy_views_page")
+
+    # -- ResNet-18 and an untraceable model both render -----------------------------------------
+    r18 = page.locator(".nbx-model-graph").nth(3)
+    wait_for_draws(r18, 0)
+    stages = execute_in_kernel(nb, "print(json.dumps([n['name'] for n in r18.graph['nodes'] if n['depth'] == 1]))")
+    for name in stages:  # conv1 ... fc, the four stages collapsed
+        expect(_node(r18, name)).to_have_count(1)
+    expect(_node(r18, "layer3")).to_contain_text("Sequential")
+    screenshot(page, "model_graph_resnet18", r18)
+    gate = page.locator(".nbx-model-graph").nth(4)
+    wait_for_draws(gate, 0)
+    assert execute_in_kernel(nb, "print(json.dumps(gate_graph.method))") == "hooks"
+    expect(_node(gate, "a")).to_contain_text("Linear")
+    expect(_node(gate, "b")).to_have_count(1)  # never ran on this input: listed last
+    expect(gate.locator(".nbx-graph-node.leaf")).to_have_count(3)
     errors.assert_none()

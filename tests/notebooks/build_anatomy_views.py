@@ -62,7 +62,27 @@ rgb_maps[1, 1, 1] = [1.0, 1.0, 1.0]  # white centre
 rgb = ChannelGrid(rgb_maps, title="filters")
 rgb'''
 
-NOTEBOOKS: dict[str, list[str]] = {"anatomy_views.ipynb": [GRAPH, MARKUP, BIG, GRID, RGB]}
+# ResNet-18 (torchvision's layout, random weights), collapsed to its stages, and a model torch.fx
+# cannot trace (a branch on the data): its graph comes from forward hooks, with a note saying so.
+MORE = '''r18 = ModelGraphView(model_graph(resnet("18"), torch.zeros(1, 3, 64, 64)), title="ResNet-18")
+
+
+class Gate(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.head = torch.nn.Linear(4, 8), torch.nn.Linear(4, 8), torch.nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = self.a(x) if x.sum() > 0 else self.b(x)   # data-dependent control flow
+        return self.head(torch.relu(h))
+
+
+gate_graph = model_graph(Gate(), torch.ones(1, 4))
+gate = ModelGraphView(gate_graph, title="untraceable")
+display(r18)
+gate'''
+
+NOTEBOOKS: dict[str, list[str]] = {"anatomy_views.ipynb": [GRAPH, MARKUP, BIG, GRID, RGB, MORE]}
 
 
 if __name__ == "__main__":
