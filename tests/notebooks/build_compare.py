@@ -70,8 +70,8 @@ def explain_image():
 
 def on_image_click(msg):
     mask.toggle_at(msg["row"], msg["col"])
-    image_state["clicks"] += 1
     explain_image()
+    image_state["clicks"] += 1  # last: a test that polls for it then sees the finished state
 
 
 image_cv.on_new_view(lambda name, w: w.on_event("click", on_image_click))
