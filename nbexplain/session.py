@@ -337,17 +337,32 @@ class ExplainSession:
 
     @property
     def n_classes(self) -> int:
-        """K, the number of model outputs."""
+        """K, the number of model outputs.
+
+        Example:
+            >>> s.n_classes    # doctest: +SKIP
+            2
+        """
         return int(self.probabilities().shape[1])
 
     @property
     def class_names(self) -> list[str]:
-        """The class names given, or ``"class 0" ...``."""
+        """The class names given, or ``"class 0" ...``.
+
+        Example:
+            >>> s.class_names    # doctest: +SKIP
+            ['class 0', 'class 1']
+        """
         return self.class_names_given or [f"class {i}" for i in range(self.n_classes)]
 
     @property
     def predicted(self) -> np.ndarray:
-        """Predicted class per sample (int64; -1 where the model failed)."""
+        """Predicted class per sample (int64; -1 where the model failed).
+
+        Example:
+            >>> (s.predicted != s.y).sum()    # misclassified count  # doctest: +SKIP
+            7
+        """
         p = self.probabilities()
         ok = np.all(np.isfinite(p), axis=1)
         out = np.full(p.shape[0], -1, dtype=np.int64)
@@ -367,7 +382,12 @@ class ExplainSession:
         return ~np.all(np.isfinite(flat), axis=1)
 
     def nan_features(self, i: int) -> list[str]:
-        """Names of the features of sample ``i`` that are NaN or inf (tables), else ``[]``."""
+        """Names of the features of sample ``i`` that are NaN or inf (tables), else ``[]``.
+
+        Example:
+            >>> s.nan_features(5)    # doctest: +SKIP
+            ['mean perimeter']
+        """
         if self.kind != "table":
             return []
         row = np.asarray(self.X[i], dtype=np.float64)
@@ -389,7 +409,12 @@ class ExplainSession:
         return self._explainers[method]
 
     def target_of(self, i: int) -> int:
-        """The class explained for sample ``i``: its predicted class (0 when the model failed)."""
+        """The class explained for sample ``i``: its predicted class (0 when the model failed).
+
+        Example:
+            >>> s.target_of(3) == s.predicted[3]    # doctest: +SKIP
+            True
+        """
         return max(int(self.predicted[i]), 0)
 
     def _single(self, method: str, x: Any, target: int) -> Any:
@@ -400,11 +425,21 @@ class ExplainSession:
         return e[0] if not getattr(e, "is_single", False) else e
 
     def sample_input(self, i: int) -> Any:
-        """Sample ``i`` as a batch of one (a one-string list for text)."""
+        """Sample ``i`` as a batch of one (a one-string list for text).
+
+        Example:
+            >>> s.sample_input(0).shape    # doctest: +SKIP
+            (1, 12)
+        """
         return [self.texts[i]] if self.texts is not None else self.X[i : i + 1]
 
     def cached(self, i: int, method: str) -> Any:
-        """The cached explanation of sample ``i`` by ``method``, or None (no computation)."""
+        """The cached explanation of sample ``i`` by ``method``, or None (no computation).
+
+        Example:
+            >>> s.cached(3, "kernel_shap") is None    # before s.explain(3, "kernel_shap")  # doctest: +SKIP
+            True
+        """
         key = (method, int(i))
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -447,7 +482,12 @@ class ExplainSession:
 
     # -- global views ---------------------------------------------------------------------------
     def subsample(self, n_max: int) -> np.ndarray:
-        """A seeded, sorted subsample of at most ``n_max`` sample indices the model did not fail on."""
+        """A seeded, sorted subsample of at most ``n_max`` sample indices the model did not fail on.
+
+        Example:
+            >>> s.subsample(100).size    # doctest: +SKIP
+            100
+        """
         ok = np.flatnonzero(self.predicted >= 0)
         if ok.size > n_max:
             ok = np.sort(np.random.default_rng(self.seed).choice(ok, size=n_max, replace=False))
@@ -485,7 +525,13 @@ class ExplainSession:
 
     def token_importance(self, method: str, n_max: int = 200, control: Any = None,
                          top: int = 20) -> tuple[list[str], np.ndarray]:
-        """Text: the tokens with the largest mean |attribution| over a subsample, and those means."""
+        """Text: the tokens with the largest mean |attribution| over a subsample, and those means.
+
+        Example:
+            >>> tokens, means = s.token_importance("token_shap", n_max=50, top=5)    # doctest: +SKIP
+            >>> tokens    # doctest: +SKIP
+            ['great', 'boring', 'superb', 'dull', 'awful']
+        """
         ctl = _control(control)
         idx = self.subsample(n_max)
         sums: dict[str, list[float]] = {}
@@ -550,7 +596,12 @@ class ExplainSession:
                                feature_names=self.feature_names, target=target, seed=self.seed).fit(Xs)
 
     def split_comparison(self) -> Any:
-        """Train-vs-test metrics (``None`` without ``X_train``/``y_train`` or labels)."""
+        """Train-vs-test metrics (``None`` without ``X_train``/``y_train`` or labels).
+
+        Example:
+            >>> s.split_comparison().gaps["test"]["accuracy"]    # doctest: +SKIP
+            -0.056
+        """
         from .diagnostics.bias import compare_splits
 
         if self.y is None or self.X_train is None:
@@ -562,7 +613,12 @@ class ExplainSession:
                                                           "test": (X_test[ok], self.y[ok])}, task="classification")
 
     def slices(self, feature: int, bins: int = 5) -> Any:
-        """Per-slice metrics of one feature (tables with labels)."""
+        """Per-slice metrics of one feature (tables with labels).
+
+        Example:
+            >>> [sl.size for sl in s.slices(0).slices]    # doctest: +SKIP
+            [34, 34, 34, 34, 35]
+        """
         from .diagnostics.bias import slice_metrics
 
         self._need_table("slice metrics")

@@ -219,7 +219,11 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
 
     @property
     def methods(self) -> list[str]:
-        """The methods shown side by side (set to change them)."""
+        """The methods shown side by side (set to change them; one to four).
+
+        Example:
+            >>> dash.methods = ["kernel_shap", "lime_batched", "shap"]    # doctest: +SKIP
+        """
         return list(self.method_picker.value)
 
     @methods.setter
@@ -227,7 +231,12 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
         self.method_picker.value = tuple([names] if isinstance(names, str) else names)
 
     def explanations(self) -> dict[str, Any]:
-        """The explanations shown now, by method (exceptions for methods that failed)."""
+        """The explanations shown now, by method (exceptions for methods that failed).
+
+        Example:
+            >>> dash.explanations()["kernel_shap"].values.shape    # doctest: +SKIP
+            (12,)
+        """
         return dict(self._results)
 
     def wait(self, timeout: float | None = 120.0) -> bool:
@@ -240,13 +249,25 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
         return bool(self.runner.wait(timeout))
 
     def compute_global(self) -> None:
-        """Start the global views (and the errors/bias and surrogate views) on the worker."""
+        """Start the global views (and the errors/bias and surrogate views) on the worker.
+
+        Opening a tab starts its own computation too; call this (then :meth:`wait`) before a
+        notebook is saved or exported, so the saved page holds every tab.
+
+        Example:
+            >>> dash.compute_global(); dash.wait()    # doctest: +SKIP
+            True
+        """
         self._start_global()
         self._start_errors()
         self._start_surrogate()
 
     def close(self) -> None:
-        """Stop the worker and close every widget the dashboard made."""
+        """Stop the worker and close every widget the dashboard made.
+
+        Example:
+            >>> dash.close()    # doctest: +SKIP
+        """
         if hasattr(self, "runner"):
             self.runner.close()
         for w in list(_descendants(self)):
