@@ -59,6 +59,9 @@ def test_dashboard_table(page: Page, nb: Notebook) -> None:
     expect(bars).to_have_count(2)  # kernel_shap and lime_batched side by side
     wait_for_draws(bars.first, 0)
     screenshot(page, "dashboard_table_explore", out)
+    # The two methods sit side by side (same row) at this notebook width.
+    tops = [bars.nth(k).bounding_box()["y"] for k in range(2)]
+    assert abs(tops[0] - tops[1]) < 2, f"the methods' bars are not side by side: tops {tops}"
 
     # Markup in a feature name is literal text, in the panel and in the bars.
     expect(panel.locator("tr[data-index='11'] .nbx-sample-name")).to_have_text(IMG_PAYLOAD)
