@@ -45,6 +45,11 @@ def test_wheel_contains_the_bundle(tmp_path: Path) -> None:
         js = zf.read("nbexplain/static/widget.js").decode()
     assert "nbexplain/static/widget.css" in names
     assert "nbexplain/codec.py" in names
+    # The review corpus the text classifier and the demo notebook use ships as package data.
+    assert "nbexplain/datasets/reviews.tsv" in names
+    # Every view the Python widgets name is in the bundle's dispatch table.
+    for view in ("sample_table", "text_tokens", "beeswarm", "confusion_matrix", "model_graph", "channel_grid"):
+        assert f"{view}:" in js or f'"{view}"' in js, view
     # One self-contained ES module: a default export, nothing fetched from elsewhere.
     assert "export" in js and "default" in js
     assert "http://" not in js.replace("http://www.w3.org", "") and "https://" not in js
