@@ -13,8 +13,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -84,21 +85,43 @@ def _as_2d(out: Any, n: int, what: str) -> np.ndarray:
     return arr
 
 
+@contextlib.contextmanager
+def eval_mode(model: Any) -> Iterator[Any]:
+    """Eval mode inside the block; every submodule's ``training`` flag restored on exit, also on error.
+
+    (``model.train(was_training)`` would set every submodule alike, un-freezing a BatchNorm the
+    user had put in eval mode on purpose.)
+
+    Example:
+        >>> import torch
+        >>> m = torch.nn.Sequential(torch.nn.Dropout(), torch.nn.BatchNorm1d(2).eval()).train()
+        >>> m[1].eval()  # doctest: +ELLIPSIS
+        BatchNorm1d(...)
+        >>> with eval_mode(m):
+        ...     m[0].training
+        False
+        >>> m[0].training, m[1].training
+        (True, False)
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        yield model
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
 def _torch_forward(model: Any, batch_size: int) -> PredictFn:
     import torch
 
     def forward(X: np.ndarray) -> np.ndarray:
         device = model_device(model)
-        was_training = model.training
         outs = []
-        try:
-            model.eval()
-            with torch.no_grad():
-                for start in range(0, len(X), batch_size):
-                    chunk = torch.as_tensor(np.asarray(X[start:start + batch_size]), dtype=torch.float32, device=device)
-                    outs.append(model(chunk).detach().float().cpu().reshape(len(chunk), -1).numpy())
-        finally:
-            model.train(was_training)
+        with eval_mode(model), torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                chunk = torch.as_tensor(np.asarray(X[start:start + batch_size]), dtype=torch.float32, device=device)
+                outs.append(model(chunk).detach().float().cpu().reshape(len(chunk), -1).numpy())
         return np.concatenate(outs, axis=0) if outs else np.zeros((0, 1))
 
     return forward

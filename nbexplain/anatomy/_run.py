@@ -4,8 +4,7 @@
   the model is called with (floating arrays in the model's dtype, everything on its device);
 - :func:`call_model` calls the model and turns its exception into :class:`ModelInputError`,
   which quotes the model's own message and the input shape given;
-- :func:`eval_state` is eval mode for the block, every submodule's ``training`` flag restored
-  after it, also when the model raises.
+- eval mode around a run is :func:`nbexplain.models.eval_mode` (every submodule's flag restored).
 
 Example:
     >>> import torch
@@ -21,14 +20,9 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
-from nbexplain.explainers._engine import param_dtype
-from nbexplain.models import model_device
+from nbexplain.explainers._engine import as_model_tensor
 
 
 class ModelInputError(ValueError):
@@ -46,23 +40,11 @@ def as_model_input(model: Any, x: Any) -> Any:
         >>> as_model_input(torch.nn.Linear(2, 1).double(), np.zeros((1, 2), np.float32)).dtype
         torch.float64
     """
-    import torch
-
     if isinstance(x, dict):
         return {k: as_model_input(model, v) for k, v in x.items()}
     if isinstance(x, (tuple, list)):
         return type(x)(as_model_input(model, v) for v in x)
-    if isinstance(x, torch.Tensor):
-        t = x.detach()
-    else:
-        arr = np.asarray(x)
-        if arr.dtype == object:
-            raise TypeError(f"the example input must be a tensor or a numeric array, got {type(x).__name__}")
-        t = torch.from_numpy(np.ascontiguousarray(arr))
-    device = model_device(model)
-    if torch.is_floating_point(t):
-        return t.to(device=device, dtype=param_dtype(model, t.dtype))
-    return t.to(device=device)
+    return as_model_tensor(x, model, "the example input")
 
 
 def input_shape(x: Any) -> Any:
@@ -135,28 +117,6 @@ def call_model(model: Any, x: Any) -> Any:
             f"the {type(model).__name__} raised {type(err).__name__} on an input of shape "
             f"{input_shape(x)}: {msg!r}; pass an example input of the shape the model takes, "
             "batch axis first (one sample: x[None] or x.unsqueeze(0))") from err
-
-
-@contextlib.contextmanager
-def eval_state(model: Any) -> Iterator[Any]:
-    """Eval mode inside the block; every submodule's ``training`` flag restored on exit.
-
-    Example:
-        >>> import torch
-        >>> m = torch.nn.Sequential(torch.nn.Dropout()).train()
-        >>> with eval_state(m):
-        ...     m[0].training
-        False
-        >>> m[0].training
-        True
-    """
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        yield model
-    finally:
-        for m, mode in modes:
-            m.training = mode
 
 
 def remove_all(handles: list[Any]) -> None:

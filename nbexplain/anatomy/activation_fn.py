@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from nbexplain.anatomy._run import as_model_input, call_model, eval_state, remove_all
+from nbexplain.anatomy._run import as_model_input, call_model, remove_all
 from nbexplain.explainers.layers import resolve_layer
+from nbexplain.models import eval_mode
 
 __all__ = ["ACTIVATION_TYPES", "ActivationCurve", "activation_curve", "layer_activation", "next_activation"]
 
@@ -124,7 +125,7 @@ def _eval(fn: Any) -> Iterator[None]:
     if not isinstance(fn, torch.nn.Module):
         yield
         return
-    with eval_state(fn):
+    with eval_mode(fn):
         yield
 
 
@@ -206,7 +207,7 @@ def _call_sequence(model: Any, x: Any) -> list[str]:
     try:
         for name, module in model.named_modules():
             handles.append(module.register_forward_pre_hook(lambda _m, _a, name=name: seq.append(name)))
-        with torch.no_grad(), eval_state(model):
+        with torch.no_grad(), eval_mode(model):
             call_model(model, xt)
     finally:
         remove_all(handles)

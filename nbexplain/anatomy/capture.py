@@ -32,11 +32,11 @@ import numpy as np
 from nbexplain.anatomy._run import (
     as_model_input,
     call_model,
-    eval_state,
     first_tensor,
     remove_all,
 )
 from nbexplain.explainers.layers import resolve_layer
+from nbexplain.models import eval_mode
 
 __all__ = ["EXPLODING", "VANISHING", "GradientReport", "capture_activations", "capture_gradients",
            "parameterised_layers", "parameterised_leaves"]
@@ -124,7 +124,7 @@ def capture_activations(model: Any, x: Any, layers: Any) -> dict[str, Any]:
     try:
         for name, module in chosen:
             handles.append(module.register_forward_hook(hook(name)))
-        with torch.no_grad(), eval_state(model):
+        with torch.no_grad(), eval_mode(model):
             call_model(model, xt)
     finally:
         remove_all(handles)
@@ -285,7 +285,7 @@ def capture_gradients(model: Any, x: Any, y: Any = None, *, loss: str | Callable
             p.requires_grad_(True)
         for name, module in chosen:
             handles.append(module.register_forward_hook(hook(name)))
-        with torch.enable_grad(), eval_state(model):
+        with torch.enable_grad(), eval_mode(model):
             out = first_tensor(call_model(model, xt))
             if out is None:
                 raise ValueError(f"{type(model).__name__} returned no tensor; gradients need a tensor output")

@@ -38,12 +38,12 @@ from typing import Any
 from nbexplain.anatomy._run import (
     as_model_input,
     call_model,
-    eval_state,
     input_shape,
     remove_all,
     tensors_in,
 )
 from nbexplain.explainers.layers import UnknownLayerError
+from nbexplain.models import eval_mode
 
 __all__ = ["LayerNode", "ModelGraph", "model_graph"]
 
@@ -240,7 +240,7 @@ def _hook_pass(model: Any, x: Any, *, want_edges: bool) -> _HookRun:
         for name, module in model.named_modules():
             handles.append(module.register_forward_pre_hook(pre(name)))
             handles.append(module.register_forward_hook(post(name)))
-        with torch.no_grad(), eval_state(model):
+        with torch.no_grad(), eval_mode(model):
             out = call_model(model, x)
     finally:
         remove_all(handles)

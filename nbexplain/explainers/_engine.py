@@ -38,7 +38,7 @@ from nbexplain.explainers._targets import (
     target_indices,
 )
 from nbexplain.explanation import Explanation
-from nbexplain.models import model_device
+from nbexplain.models import eval_mode, model_device
 
 #: Default CPU memory budget for one chunk's forward and backward pass, in bytes.
 CPU_MEMORY_BUDGET = 2 * 1024**3
@@ -84,19 +84,16 @@ def frozen(model: Any) -> Iterator[Any]:
         >>> m.training, m.weight.requires_grad
         (True, True)
     """
-    modes = [(m, m.training) for m in model.modules()]
     params = list(model.parameters())
     flags = [p.requires_grad for p in params]
-    try:
-        model.eval()
-        for p in params:
-            p.requires_grad_(False)
-        yield model
-    finally:
-        for m, mode in modes:
-            m.training = mode
-        for p, flag in zip(params, flags, strict=True):
-            p.requires_grad_(flag)
+    with eval_mode(model):
+        try:
+            for p in params:
+                p.requires_grad_(False)
+            yield model
+        finally:
+            for p, flag in zip(params, flags, strict=True):
+                p.requires_grad_(flag)
 
 
 def param_dtype(model: Any, fallback: Any = None) -> Any:
@@ -116,6 +113,28 @@ def param_dtype(model: Any, fallback: Any = None) -> Any:
 
 
 # -- inputs ---------------------------------------------------------------------------------------
+def as_model_tensor(x: Any, model: Any, name: str = "inputs") -> Any:
+    """``x`` (tensor or array) as a detached tensor on the model's device; floats in its dtype.
+
+    Example:
+        >>> import torch, numpy as np
+        >>> as_model_tensor(np.zeros((1, 2), np.float32), torch.nn.Linear(2, 1).double()).dtype
+        torch.float64
+    """
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+    else:
+        arr = np.asarray(x)
+        if arr.dtype == object:
+            raise TypeError(f"{name} must be a numeric tensor or array, got dtype object")
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    if torch.is_floating_point(t):
+        return t.to(device=model_device(model), dtype=param_dtype(model, t.dtype))
+    return t.to(device=model_device(model))
+
+
 def to_input_tensor(inputs: Any, model: Any, name: str = "inputs") -> Any:
     """``inputs`` (tensor or array, any device) as a float tensor on the model's device and dtype.
 
@@ -129,13 +148,7 @@ def to_input_tensor(inputs: Any, model: Any, name: str = "inputs") -> Any:
     """
     import torch
 
-    if isinstance(inputs, torch.Tensor):
-        t = inputs.detach()
-    else:
-        arr = np.asarray(inputs)
-        if arr.dtype == object:
-            raise TypeError(f"{name} must be a numeric tensor or array, got dtype object")
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+    t = as_model_tensor(inputs, model, name)
     if not torch.is_floating_point(t):
         raise TypeError(f"{name} have dtype {t.dtype}; gradients need floating point: cast to float first "
                         "(x.float() or x.astype(np.float32)); token ids need a layer attribution instead")
@@ -144,7 +157,7 @@ def to_input_tensor(inputs: Any, model: Any, name: str = "inputs") -> Any:
                          "with x[None]")
     if t.shape[0] == 0:
         raise ValueError(f"{name} hold no samples (shape {tuple(t.shape)}); pass at least one")
-    return t.to(device=model_device(model), dtype=param_dtype(model, t.dtype))
+    return t
 
 
 def baseline_tensor(baselines: Any, x: Any, name: str = "baselines") -> Any:
