@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -194,6 +196,7 @@ class ExplainSession:
         self._cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._explainers: dict[str, Any] = {}
         self._probs: np.ndarray | None = None
+        self._nan_rows: np.ndarray | None = None
         self.errors: dict[int, str] = {}
         self.hits = self.misses = 0
 
@@ -355,9 +358,9 @@ class ExplainSession:
         """
         return self.class_names_given or [f"class {i}" for i in range(self.n_classes)]
 
-    @property
+    @functools.cached_property
     def predicted(self) -> np.ndarray:
-        """Predicted class per sample (int64; -1 where the model failed).
+        """Predicted class per sample (int64, read-only; -1 where the model failed). Computed once.
 
         Example:
             >>> (s.predicted != s.y).sum()    # misclassified count  # doctest: +SKIP
@@ -367,19 +370,38 @@ class ExplainSession:
         ok = np.all(np.isfinite(p), axis=1)
         out = np.full(p.shape[0], -1, dtype=np.int64)
         out[ok] = np.argmax(p[ok], axis=1)
+        out.flags.writeable = False
         return out
 
+    @functools.cached_property
+    def feature_range(self) -> np.ndarray:
+        """Tables: the data's (min, max) per feature, ``(2, F)``, NaN ignored. Computed once.
+
+        Example:
+            >>> s.feature_range.shape    # doctest: +SKIP
+            (2, 12)
+        """
+        self._need_table("a feature range")
+        X = np.asarray(self.X, dtype=np.float64)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column stays NaN
+            return np.vstack([np.nanmin(X, axis=0), np.nanmax(X, axis=0)])
+
     def nan_rows(self) -> np.ndarray:
-        """Samples (bool ``(n,)``) with a NaN or infinite input value (never for text).
+        """Samples (bool ``(n,)``, read-only) with a NaN or infinite input value (never for text). Computed once.
 
         Example:
             >>> s.nan_rows().sum()    # doctest: +SKIP
             1
         """
-        if self.kind == "text":
-            return np.zeros(self.n_samples, dtype=bool)
-        flat = np.asarray(self.X, dtype=np.float64).reshape(self.n_samples, -1)
-        return ~np.all(np.isfinite(flat), axis=1)
+        if self._nan_rows is None:
+            if self.kind == "text":
+                self._nan_rows = np.zeros(self.n_samples, dtype=bool)
+            else:
+                flat = np.asarray(self.X, dtype=np.float64).reshape(self.n_samples, -1)
+                self._nan_rows = ~np.all(np.isfinite(flat), axis=1)
+            self._nan_rows.flags.writeable = False
+        return self._nan_rows
 
     def nan_features(self, i: int) -> list[str]:
         """Names of the features of sample ``i`` that are NaN or inf (tables), else ``[]``.

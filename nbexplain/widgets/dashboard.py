@@ -491,7 +491,7 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
                 other.whatif = False
         s = self.session
         row = np.asarray(self._edited_input if self._edited_input is not None else s.X[i], dtype=np.float64)
-        lo, hi, step = slider_ranges(row, np.asarray(s.X[: min(s.n_samples, 20000)], dtype=np.float64))
+        lo, hi, step = slider_ranges(row, s.feature_range)  # the data's range (computed once), widened to the row
         self._syncing = True
         try:
             with view.hold_sync():
