@@ -17,19 +17,15 @@ A notebook is generated and run in a real JupyterLab 4 with a real kernel. After
 
 from __future__ import annotations
 
-import contextlib
 import json
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import nbformat  # noqa: E402
 
 REPEATS = 5
 
@@ -67,37 +63,12 @@ WATCH = """() => {
 }"""
 
 
-def _notebook(path: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
-    nbformat.write(nb, path)
-
-
 def main() -> None:
-    from playwright.sync_api import sync_playwright
+    from _lab import lab_notebook
+    from browser.lab import execute_in_kernel, wait_kernel_idle  # type: ignore[import-not-found]
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    import browser.conftest as conf  # type: ignore[import-not-found]
-    from browser.lab import (  # type: ignore[import-not-found]
-        execute_in_kernel,
-        open_notebook,
-        run_all,
-        wait_kernel_idle,
-    )
-
-    tmp = Path(tempfile.mkdtemp(prefix="nbx-bench-anatomy-"))
-    nbs = tmp / "src"
-    nbs.mkdir()
-    _notebook(nbs / "bench_anatomy.ipynb")
-    conf.NOTEBOOKS_DIR = nbs
     results: dict[str, object] = {}
-    with contextlib.closing(_server(conf, tmp)) as servers, sync_playwright() as p:
-        server = next(servers)
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=conf.CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        nb = open_notebook(page, server, "bench_anatomy.ipynb")
-        run_all(nb)
+    with lab_notebook("bench_anatomy.ipynb", [SETUP], viewport=(1500, 1000)) as (page, nb, tmp):
         print("setup done", file=sys.stderr, flush=True)
         results["torch_threads"] = int(nb.cells.first.locator(".jp-OutputArea-output").first.text_content() or 0)
         first_draw = []
@@ -133,12 +104,7 @@ def main() -> None:
                 "for t in range(5):\n    insp.tabs.selected_index = t\n"
                 "assert insp.error == '', insp.error\n"
                 "print(json.dumps(state_report(anatomy)))", timeout_s=300)
-        browser.close()
     report(results)
-
-
-def _server(conf: object, tmp: Path):  # type: ignore[no-untyped-def]
-    yield from conf._start_server("lab", tmp / "lab")  # type: ignore[attr-defined]
 
 
 def report(r: dict) -> None:

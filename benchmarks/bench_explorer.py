@@ -21,19 +21,15 @@ reply for about 40 ms); compare the two runs to see how much of the tail is the 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import nbformat  # noqa: E402
 
 REPEATS = 30
 
@@ -127,13 +123,6 @@ TIMED_ACTION = """async ([action, watch, index, value]) => {
 }"""
 
 
-def _notebook(path: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (SETUP, BEESWARM)]
-    nbformat.write(nb, path)
-
-
 # With --nodelay the server's kernel websockets get TCP_NODELAY (jupyter_server does not set it):
 # a config file, found through JUPYTER_CONFIG_PATH, patches the handler before the server starts.
 NODELAY_CONFIG = '''from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
@@ -151,32 +140,13 @@ KernelWebsocketHandler.open = _open_nodelay
 
 
 def main() -> None:
-    import os
+    from _lab import lab_notebook
+    from browser.lab import execute_in_kernel, wait_for_draws  # type: ignore[import-not-found]
 
-    from playwright.sync_api import sync_playwright
-
-    sys.path.insert(0, str(ROOT / "tests"))
-    import browser.conftest as conf  # type: ignore[import-not-found]
-    from browser.lab import execute_in_kernel, open_notebook, run_all, wait_for_draws  # type: ignore[import-not-found]
-
-    tmp = Path(tempfile.mkdtemp(prefix="nbx-bench-explorer-"))
-    nbs = tmp / "src"
-    nbs.mkdir()
-    _notebook(nbs / "bench_explorer.ipynb")
-    conf.NOTEBOOKS_DIR = nbs
     nodelay = "--nodelay" in sys.argv
-    if nodelay:
-        extra = tmp / "extra-config"
-        extra.mkdir()
-        (extra / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
-        os.environ["JUPYTER_CONFIG_PATH"] = str(extra)
-    results: dict[str, object] = {"nodelay": "--nodelay" in sys.argv}
-    with contextlib.closing(_server(conf, tmp)) as servers, sync_playwright() as p:
-        server = next(servers)
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=conf.CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        nb = open_notebook(page, server, "bench_explorer.ipynb")
-        run_all(nb)
+    results: dict[str, object] = {"nodelay": nodelay}
+    with lab_notebook("bench_explorer.ipynb", [SETUP, BEESWARM],
+                      server_config=NODELAY_CONFIG if nodelay else None) as (page, nb, _tmp):
         dash_cell = page.locator(".jp-NotebookPanel:visible .jp-CodeCell").nth(0)
         panel = dash_cell.locator(".nbx-sample-panel").first
         bars = dash_cell.locator(".nbx-feature-bars").first
@@ -208,12 +178,7 @@ def main() -> None:
         results["whatif_ms"] = whatif
         results["kernel_timings"] = execute_in_kernel(nb, "print(json.dumps(list(dash.timings)))")
         results["kernel_ms"] = execute_in_kernel(nb, PEER, timeout_s=300)
-        browser.close()
     report(results)
-
-
-def _server(conf: object, tmp: Path):  # type: ignore[no-untyped-def]
-    yield from conf._start_server("lab", tmp / "lab")  # type: ignore[attr-defined]
 
 
 def report(r: dict) -> None:

@@ -149,28 +149,27 @@ def tiny(site: Path, kernel_env: None, vendored: dict[str, Path]) -> Exported:
     return Exported(html, _saved_state(html))
 
 
+def _export_demo(site: Path, notebook: Path) -> Exported:
+    """A notebook of notebooks/ run in a copy of its own and exported to ``site/<stem>.html``."""
+    if not notebook.is_file():
+        pytest.skip(f"no {notebook}")
+    work = site / f"{notebook.stem}-src"
+    work.mkdir(exist_ok=True)
+    shutil.copy2(notebook, work / notebook.name)
+    html = export_html(work / notebook.name, site / f"{notebook.stem}.html", timeout=300)
+    return Exported(html, _saved_state(html))
+
+
 @pytest.fixture(scope="module")
 def quickstart(site: Path, kernel_env: None, vendored: dict[str, Path]) -> Exported:
     """notebooks/quickstart.ipynb (run in a copy of it), executed and exported to quickstart.html."""
-    if not QUICKSTART.is_file():
-        pytest.skip(f"no {QUICKSTART}")
-    work = site / "src"
-    work.mkdir(exist_ok=True)
-    shutil.copy2(QUICKSTART, work / QUICKSTART.name)
-    html = export_html(work / QUICKSTART.name, site / "quickstart.html", timeout=300)
-    return Exported(html, _saved_state(html))
+    return _export_demo(site, QUICKSTART)
 
 
 @pytest.fixture(scope="module")
 def dashboard_page(site: Path, kernel_env: None, vendored: dict[str, Path]) -> Exported:
     """notebooks/dashboard.ipynb (run in a copy of it), executed and exported to dashboard.html."""
-    if not DASHBOARD.is_file():
-        pytest.skip(f"no {DASHBOARD}")
-    work = site / "dash-src"
-    work.mkdir(exist_ok=True)
-    shutil.copy2(DASHBOARD, work / DASHBOARD.name)
-    html = export_html(work / DASHBOARD.name, site / "dashboard.html", timeout=300)
-    return Exported(html, _saved_state(html))
+    return _export_demo(site, DASHBOARD)
 
 
 @pytest.fixture(scope="module")
