@@ -42,7 +42,8 @@ _WIDGETS = (
 )
 
 # Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).
-_SUBMODULES = ("anatomy", "datasets", "diagnostics", "explainers", "perturb", "session", "tasks", "text", "widgets")
+_SUBMODULES = ("anatomy", "datasets", "diagnostics", "explainers", "perturb", "session", "tasks", "text", "validate",
+               "widgets")
 
 # Compute-side names loaded on first access: name -> module that defines it.
 _LAZY: dict[str, str] = {
@@ -58,6 +59,8 @@ _LAZY: dict[str, str] = {
     "LimeTabularBatched": "nbexplain.explainers.lime_batched",
     "LimeImage": "nbexplain.explainers.lime_package",
     "LimeText": "nbexplain.explainers.lime_package",
+    "TokenShap": "nbexplain.explainers.token_shap",
+    "TokenOcclusion": "nbexplain.explainers.token_shap",
     "ShapTree": "nbexplain.explainers.shap_library",
     "ShapPartition": "nbexplain.explainers.shap_library",
     "ExplainSession": "nbexplain.session",

@@ -77,19 +77,36 @@ def decode_array(encoded: dict[str, Any]) -> np.ndarray:
         >>> decode_array(encode_array(np.array([1.0, -np.inf]), "uint8"))
         array([  1., -inf], dtype=float32)
     """
+    if not isinstance(encoded, dict):
+        raise TypeError(f"encoded must be the dict encode_array returns, got {type(encoded).__name__}")
     missing = {"dtype", "shape", "data"} - set(encoded)
     if missing:
         raise ValueError(f"encoded array lacks {sorted(missing)}; expected keys dtype, shape, data")
     dtype = encoded["dtype"]
     if dtype not in PRECISIONS:
         raise ValueError(f"unknown encoded dtype {dtype!r}; expected one of {PRECISIONS}")
-    shape = tuple(int(s) for s in encoded["shape"])
-    raw = np.frombuffer(memoryview(encoded["data"]).cast("B"), dtype={"float32": "<f4", "float16": "<f2", "uint8": "u1"}[dtype])
-    if raw.size != int(np.prod(shape)):
-        raise ValueError(f"buffer holds {raw.size} {dtype} values but shape {list(shape)} needs {int(np.prod(shape))}")
+    try:
+        shape = tuple(int(s) for s in encoded["shape"])
+    except (TypeError, ValueError):
+        raise ValueError(f"encoded shape must be a list of ints, got {encoded['shape']!r}") from None
+    if any(s < 0 for s in shape):
+        raise ValueError(f"encoded shape {list(shape)} has a negative size")
+    try:
+        buf = memoryview(encoded["data"]).cast("B")
+    except TypeError:
+        raise TypeError(f"encoded data must be a bytes-like buffer, got {type(encoded['data']).__name__}") from None
+    width = {"float32": 4, "float16": 2, "uint8": 1}[dtype]
+    need = int(np.prod(shape)) * width
+    if buf.nbytes != need:
+        state = "truncated" if buf.nbytes < need else "too long"
+        raise ValueError(f"encoded data is {state}: {buf.nbytes} bytes, but shape {list(shape)} of {dtype} needs "
+                         f"{need}; the buffer was cut in transit or the shape does not belong to it")
+    raw = np.frombuffer(buf, dtype={"float32": "<f4", "float16": "<f2", "uint8": "u1"}[dtype])
     raw = raw.reshape(shape)
     scale = float(encoded.get("scale", 1.0))
     offset = float(encoded.get("offset", 0.0))
+    if not (np.isfinite(scale) and np.isfinite(offset)):
+        raise ValueError(f"encoded scale {scale!r} and offset {offset!r} must be finite numbers")
     if dtype == "uint8" and not encoded.get("quantized", False):
         return raw.copy()
     if dtype == "uint8":

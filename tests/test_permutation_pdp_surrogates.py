@@ -221,7 +221,7 @@ def test_surrogate_named_errors(X):
     with pytest.raises(ValueError, match="mismatched feature counts"):
         LocalSurrogate(linear, X).explain(X[0, :3])
     tree = DecisionTreeClassifier(max_depth=1).fit(X[:, :3], X[:, 0] > 0)
-    with pytest.raises(ValueError, match="fitted on 3 features, X has 4"):
+    with pytest.raises(ValueError, match="X has 4 features, the model takes 3"):
         GlobalSurrogate(tree, kind="tree").fit(X)
     with pytest.raises(ValueError, match="empty"):
         LocalSurrogate(linear, np.zeros((0, 4)))

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from nbexplain.validate import check_finite, check_labels, check_model_output
+
 EPS = 1e-15  # probabilities are clipped to [EPS, 1 - EPS] before the log (as sklearn's log_loss)
 TASKS = ("auto", "classification", "regression")
 
@@ -30,13 +32,7 @@ def check_predictions(pred: Any, what: str = "model") -> np.ndarray:
         >>> check_predictions([[0.5, 0.5]]).dtype
         dtype('float64')
     """
-    arr = np.asarray(pred, dtype=np.float64)
-    bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1) if arr.ndim else ~np.isfinite(arr)
-    if np.any(bad):
-        first = int(np.argmax(bad)) if arr.ndim else 0
-        raise ValueError(f"NaN predictions: {what} returned NaN or inf for {int(np.sum(bad))} of {len(arr)} "
-                         f"rows (first: row {first}); check the inputs and the model")
-    return arr
+    return check_model_output(np.asarray(pred, dtype=np.float64), what)
 
 
 def check_y(y: Any, n: int, *, x_name: str = "X") -> np.ndarray:
@@ -49,14 +45,16 @@ def check_y(y: Any, n: int, *, x_name: str = "X") -> np.ndarray:
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
+    if arr.ndim == 2 and arr.dtype.kind == "f":
+        check_labels(arr, n, x_name=x_name)  # probabilities or one-hot rows: says to pass y.argmax(1)
     if arr.ndim != 1:
         raise ValueError(f"y must be 1-D (one target per row), got shape {arr.shape}")
     if len(arr) != n:
         raise ValueError(f"y length mismatch: y has {len(arr)} values but {x_name} has {n} rows; "
                          "pass one target per row")
-    if arr.dtype.kind == "f" and np.isnan(arr).any():
-        raise ValueError(f"y holds NaN at row {int(np.argmax(np.isnan(arr)))}; drop or fill missing targets")
-    return arr
+    if arr.dtype.kind in "OSU":  # strings or None: no class index, no number
+        check_labels(arr, n, x_name=x_name)
+    return check_finite(arr, "y", fix="Drop or fill the rows with missing targets")
 
 
 def _is_integral(a: np.ndarray) -> bool:
@@ -90,14 +88,7 @@ def as_labels(y: np.ndarray, k: int) -> np.ndarray:
         >>> as_labels(np.array([0.0, 2.0]), 3).tolist()
         [0, 2]
     """
-    if not _is_integral(y):
-        raise ValueError(f"classification needs integer class labels in y, got dtype {y.dtype} with "
-                         "non-integer values; map the classes to 0..k-1")
-    lab = y.astype(np.int64)
-    if lab.size and (lab.min() < 0 or lab.max() >= k):
-        raise ValueError(f"y holds label {int(lab.min() if lab.min() < 0 else lab.max())} but the model gives "
-                         f"{k} classes (labels must be 0..{k - 1})")
-    return lab
+    return check_labels(y, len(y), k=k)
 
 
 def one_hot_labels(pred_labels: np.ndarray, k: int) -> np.ndarray:
@@ -211,10 +202,10 @@ def model_outputs(model: Any, X: Any, y: Any, *, task: str = "auto", n_classes: 
                   batch_size: int = 1024) -> tuple[str, np.ndarray, np.ndarray]:
     """Run ``model`` once on ``X``: ``(task, outputs, y)``.
 
-    Classification outputs are probabilities ``(n, k)``: rows of ``predict_proba`` (or any
-    non-negative rows summing to 1) as they are, other ``(n, k)`` scores through softmax, one
-    output column in ``[0, 1]`` as ``[1 - p, p]`` (outside, sigmoid), integer label predictions
-    one-hot. Regression outputs are ``(n,)``.
+    Classification outputs are probabilities ``(n, k)`` by the one rule of
+    :mod:`nbexplain.output_kind`: rows of ``predict_proba`` (or any rows in [0, 1] summing to 1)
+    as they are, other ``(n, k)`` scores through softmax, one output column in ``[0, 1]`` as
+    ``[1 - p, p]`` (outside, sigmoid); integer label predictions one-hot. Regression outputs are ``(n,)``.
 
     Example:
         >>> import numpy as np
@@ -222,7 +213,8 @@ def model_outputs(model: Any, X: Any, y: Any, *, task: str = "auto", n_classes: 
         >>> task, p.round(2).tolist()
         ('classification', [[0.8, 0.2], [0.1, 0.9]])
     """
-    from nbexplain.models import _softmax, as_predict_fn, to_numpy
+    from nbexplain.models import as_predict_fn, to_numpy
+    from nbexplain.output_kind import remembered_kind, to_probabilities
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
@@ -238,18 +230,13 @@ def model_outputs(model: Any, X: Any, y: Any, *, task: str = "auto", n_classes: 
             raise ValueError(f"regression needs one output per row, the model gives {out.shape[1]}; "
                              "pass task='classification' for class scores")
         return task, out[:, 0], ya.astype(np.float64)
-    if out.shape[1] > 1:
-        probs = (out >= 0).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-6)
-        proba = out if probs else _softmax(out)
-    else:
-        col = out[:, 0]
-        if _is_integral(col) and (col.min() < 0 or col.max() > 1 or np.asarray(ya).dtype.kind in "iub"):
-            top = int(max(col.max(), np.max(ya) if len(ya) else 0)) + 1
-            proba = one_hot_labels(col, max(n_classes or 0, top, 2))
-        elif col.min() >= 0 and col.max() <= 1:
-            proba = np.c_[1 - col, col]
-        else:
-            proba = _softmax(out)
+    col = out[:, 0]
+    if out.shape[1] == 1 and _is_integral(col) and (col.min() < 0 or col.max() > 1
+                                                     or np.asarray(ya).dtype.kind in "iub"):
+        top = int(max(col.max(), np.max(ya) if len(ya) else 0)) + 1
+        proba = one_hot_labels(col, max(n_classes or 0, top, 2))
+    else:  # the one output-kind rule of every entry point (nbexplain.output_kind)
+        proba = to_probabilities(out, remembered_kind(model, out), what="the model")
     if n_classes is not None and proba.shape[1] != n_classes:
         raise ValueError(f"class_names has {n_classes} names but the model gives {proba.shape[1]} classes")
     return task, proba, as_labels(ya, proba.shape[1])

@@ -19,6 +19,7 @@ import numpy as np
 
 from nbexplain.diagnostics import _metrics as M
 from nbexplain.explainers._tabular_inputs import resolve_feature
+from nbexplain.validate import check_feature_names, check_int
 
 OVERFIT_THRESHOLD = 0.05
 """Default flag level: a split is flagged as overfit when the reference (train) accuracy exceeds its
@@ -177,6 +178,8 @@ def slice_metrics(model_or_predict: Any, X: Any, y: Any, feature: str | int, *, 
         raise ValueError(f"slice_metrics needs a non-empty table X (n, features), got shape {Xa.shape}")
     if not isinstance(bins, int) or bins < 1:
         raise ValueError(f"bins must be a positive int, got {bins!r}")
+    check_int(min_size, "min_size", min=1)
+    feature_names = check_feature_names(feature_names, Xa.shape[1])
     j = resolve_feature(feature, feature_names, Xa.shape[1])
     numeric_X = Xa.astype(np.float64) if Xa.dtype.kind in "iufb" else None
     t, out, ya = M.model_outputs(model_or_predict, numeric_X if numeric_X is not None else Xa, y, task=task,

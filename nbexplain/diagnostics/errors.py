@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.diagnostics import _metrics as M
+from nbexplain.validate import check_class_names
 
 
 @dataclass
@@ -154,7 +155,7 @@ def error_analysis(model_or_predict: Any, X: Any, y: Any, *, class_names: Sequen
         >>> r.confusion.shape, r.summary()["accuracy"] > 0.9
         ((3, 3), True)
     """
-    names = None if class_names is None else [str(c) for c in class_names]
+    names = check_class_names(class_names)
     task, out, ya = M.model_outputs(model_or_predict, X, y, task=task,
                                     n_classes=None if names is None else len(names), batch_size=batch_size)
     if task == "regression":

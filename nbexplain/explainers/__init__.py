@@ -9,6 +9,7 @@ Example:
 from nbexplain.explainers.deeplift import DeepLift
 from nbexplain.explainers.gradcam import GradCAM, GradCAMPlusPlus
 from nbexplain.explainers.integrated_gradients import ExpectedGradients, IntegratedGradients
+from nbexplain.explainers.kernel_shap import KernelShap
 from nbexplain.explainers.layer_attribution import (
     LayerGradientXActivation,
     LayerIntegratedGradients,
@@ -24,6 +25,7 @@ from nbexplain.explainers.shap_library import ShapPartition, ShapTree
 from nbexplain.explainers.shap_tabular import ShapTabular
 from nbexplain.explainers.smoothgrad import SmoothGrad
 from nbexplain.explainers.surrogates import GlobalSurrogate, LocalSurrogate, SurrogateFit
+from nbexplain.explainers.token_shap import TokenOcclusion, TokenShap
 
 __all__ = [
     "DeepLift",
@@ -33,6 +35,7 @@ __all__ = [
     "GradCAMPlusPlus",
     "GradientXInput",
     "IntegratedGradients",
+    "KernelShap",
     "LayerGradientXActivation",
     "LayerIntegratedGradients",
     "LimeImage",
@@ -47,6 +50,8 @@ __all__ = [
     "ShapTree",
     "SmoothGrad",
     "SurrogateFit",
+    "TokenOcclusion",
+    "TokenShap",
     "available_explainers",
     "get_explainer",
     "partial_dependence",

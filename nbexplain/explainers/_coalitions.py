@@ -32,6 +32,8 @@ from math import comb, factorial
 
 import numpy as np
 
+from nbexplain.validate import check_feature_names
+
 BIG_BACKGROUND = 200
 
 
@@ -185,7 +187,16 @@ def check_groups(groups: Sequence[Sequence[int]] | None, F: int) -> list[np.ndar
     """The players as index arrays: one per feature, or the given groups checked to partition ``0..F-1``."""
     if groups is None:
         return [np.array([i]) for i in range(F)]
-    out = [np.asarray(g, dtype=np.int64).reshape(-1) for g in groups]
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
+        raise TypeError(f"groups must be a list of feature-index lists, got {type(groups).__name__} {groups!r}")
+    try:
+        out = [np.asarray(g).reshape(-1) for g in groups]
+    except TypeError as exc:
+        raise TypeError(f"groups must be a list of feature-index lists: {exc}") from exc
+    for g in out:
+        if g.size and (g.dtype.kind not in "iu"):
+            raise TypeError(f"groups hold {g.tolist()[:5]} (dtype {g.dtype}); a group is a list of int column indices")
+    out = [g.astype(np.int64) for g in out]
     if not out or any(len(g) == 0 for g in out):
         raise ValueError("groups must be a non-empty list of non-empty index lists (one per player)")
     flat = np.concatenate(out)
@@ -204,7 +215,7 @@ def player_names(names: Sequence[str] | None, groups: list[np.ndarray], F: int, 
         return [f"group {g}" for g in range(len(groups))] if grouped else None
     names = [str(s) for s in names]
     if len(names) == len(groups):
-        return names
+        return check_feature_names(names, len(groups), what="the data (or groups)")
     if grouped and len(names) == F:
         return ["+".join(names[i] for i in g) for g in groups]
     raise ValueError(f"got {len(names)} feature_names for {F} features and {len(groups)} players; "

@@ -38,7 +38,9 @@ from nbexplain.explainers._targets import (
     target_indices,
 )
 from nbexplain.explanation import Explanation
-from nbexplain.models import eval_mode, model_device
+from nbexplain.guard import guard
+from nbexplain.models import model_device
+from nbexplain.validate import check_finite, check_int, check_model_output, explain_model_error
 
 #: Default CPU memory budget for one chunk's forward and backward pass, in bytes.
 CPU_MEMORY_BUDGET = 2 * 1024**3
@@ -70,10 +72,11 @@ def hook_count(model: Any) -> int:
 
 @contextlib.contextmanager
 def frozen(model: Any) -> Iterator[Any]:
-    """Eval mode and ``requires_grad=False`` on every parameter; both restored on exit.
+    """Eval mode and ``requires_grad=False`` on every parameter, inside the one state guard.
 
-    Restores the ``training`` flag of every submodule (not only the root's), also when the body
-    raises.
+    Everything the guard covers (:func:`nbexplain.guard.guard`: every submodule's ``training``
+    flag, ``requires_grad``, ``.grad``, buffers, hooks, autograd mode, random states) is restored
+    on exit, also when the body raises.
 
     Example:
         >>> import torch
@@ -84,16 +87,8 @@ def frozen(model: Any) -> Iterator[Any]:
         >>> m.training, m.weight.requires_grad
         (True, True)
     """
-    params = list(model.parameters())
-    flags = [p.requires_grad for p in params]
-    with eval_mode(model):
-        try:
-            for p in params:
-                p.requires_grad_(False)
-            yield model
-        finally:
-            for p, flag in zip(params, flags, strict=True):
-                p.requires_grad_(flag)
+    with guard(model, eval_mode=True, freeze=True):
+        yield model
 
 
 def param_dtype(model: Any, fallback: Any = None) -> Any:
@@ -116,6 +111,9 @@ def param_dtype(model: Any, fallback: Any = None) -> Any:
 def as_model_tensor(x: Any, model: Any, name: str = "inputs") -> Any:
     """``x`` (tensor or array) as a detached tensor on the model's device; floats in its dtype.
 
+    Always a copy: the tensor never shares memory with the caller's array or tensor, so a model
+    whose first operation is in place (``ReLU(inplace=True)``) cannot write into the user's data.
+
     Example:
         >>> import torch, numpy as np
         >>> as_model_tensor(np.zeros((1, 2), np.float32), torch.nn.Linear(2, 1).double()).dtype
@@ -130,9 +128,14 @@ def as_model_tensor(x: Any, model: Any, name: str = "inputs") -> Any:
         if arr.dtype == object:
             raise TypeError(f"{name} must be a numeric tensor or array, got dtype object")
         t = torch.from_numpy(np.ascontiguousarray(arr))
+    source = t
     if torch.is_floating_point(t):
-        return t.to(device=model_device(model), dtype=param_dtype(model, t.dtype))
-    return t.to(device=model_device(model))
+        t = t.to(device=model_device(model), dtype=param_dtype(model, t.dtype))
+    else:
+        t = t.to(device=model_device(model))
+    if t is source or t.untyped_storage().data_ptr() == source.untyped_storage().data_ptr():
+        t = t.clone()
+    return t
 
 
 def to_input_tensor(inputs: Any, model: Any, name: str = "inputs") -> Any:
@@ -151,13 +154,18 @@ def to_input_tensor(inputs: Any, model: Any, name: str = "inputs") -> Any:
     t = as_model_tensor(inputs, model, name)
     if not torch.is_floating_point(t):
         raise TypeError(f"{name} have dtype {t.dtype}; gradients need floating point: cast to float first "
-                        "(x.float() or x.astype(np.float32)); token ids need a layer attribution instead")
+                        "(x.float() or x.astype(np.float32)); for token ids, explain the part of the model after its "
+                        "embedding, on the embeddings (gradient methods here take float inputs only)")
     if t.ndim < 2:
         raise ValueError(f"{name} must be a batch (n, ...), got shape {tuple(t.shape)}; add the sample axis "
                          "with x[None]")
     if t.shape[0] == 0:
         raise ValueError(f"{name} hold no samples (shape {tuple(t.shape)}); pass at least one")
-    return t
+    return check_finite(t, name)
+
+
+_BASELINE_FIX = ("Pass finite baselines: a number, a name ('zeros', 'blur', 'uniform') or an array without NaN "
+                 "or inf")
 
 
 def baseline_tensor(baselines: Any, x: Any, name: str = "baselines") -> Any:
@@ -175,7 +183,7 @@ def baseline_tensor(baselines: Any, x: Any, name: str = "baselines") -> Any:
     if baselines is None:
         return torch.zeros_like(x)
     if isinstance(baselines, (int, float)):
-        return torch.full_like(x, float(baselines))
+        return check_finite(torch.full_like(x, float(baselines)), name, fix=_BASELINE_FIX)
     b = baselines.detach() if isinstance(baselines, torch.Tensor) else torch.as_tensor(np.asarray(baselines))
     b = b.to(device=x.device, dtype=x.dtype)
     if b.shape == x.shape[1:]:
@@ -183,7 +191,7 @@ def baseline_tensor(baselines: Any, x: Any, name: str = "baselines") -> Any:
     if b.shape[1:] != x.shape[1:] or b.shape[0] not in (1, x.shape[0]):
         raise ValueError(f"{name} have shape {tuple(b.shape)} but inputs have shape {tuple(x.shape)}; pass one "
                          f"baseline of shape {tuple(x.shape[1:])}, one per sample {tuple(x.shape)}, or a number")
-    return b.expand_as(x).clone()
+    return check_finite(b.expand_as(x).clone(), name, fix=_BASELINE_FIX)
 
 
 # -- outputs and targets --------------------------------------------------------------------------
@@ -197,7 +205,15 @@ def model_outputs(model: Any, x: Any) -> Any:
     """
     import torch
 
-    out = model(x)
+    try:
+        # a copy: a model whose first operation is in place (ReLU(inplace=True)) must not rewrite x,
+        # which the method goes on using (and which may be the caller's data)
+        out = model(x.clone())
+    except RuntimeError as exc:
+        hint = explain_model_error(exc, x, model)
+        if hint is not None:
+            raise hint from exc
+        raise
     if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
         raise GradientError(f"the model returned a {type(out).__name__} of {len(out)} tensors; wrap it to return "
                             "one (n, k) tensor of outputs, e.g. lambda x: model(x)[0]")
@@ -208,7 +224,7 @@ def model_outputs(model: Any, x: Any) -> Any:
     if out.ndim == 0 or out.shape[0] != n:
         raise GradientError(f"the model returned shape {tuple(out.shape)} for {n} inputs; the first axis must "
                             "be the sample axis")
-    return out.reshape(n, -1)
+    return check_model_output(out.reshape(n, -1), f"{type(model).__name__}.forward")
 
 
 def resolve_targets(model: Any, x: Any, target: Any, chunk: int = 256) -> Any:
@@ -282,8 +298,7 @@ def input_gradients(model: Any, x: Any, targets: Any, *, autocast: Any = None) -
 
     leaf = x.detach().requires_grad_(True)
     with torch.enable_grad(), _autocast(leaf.device, autocast):
-        # clone: an in-place first layer (ReLU(inplace=True)) must not modify the leaf
-        selected = objective(model_outputs(model, leaf.clone()), targets)
+        selected = objective(model_outputs(model, leaf), targets)  # model_outputs runs on a copy
         check_differentiable(selected)
         (grad,) = torch.autograd.grad(selected.sum(), leaf, allow_unused=True)
     if grad is None:
@@ -453,14 +468,18 @@ class GradientExplainer:
 
     method = "gradient"
     uses_baselines = False
+    #: ``Explanation.layout`` of the values (None: by rank, see :func:`nbexplain.explanation.default_layout`).
+    layout: str | None = None
 
     def __init__(self, model: Any, *, internal_batch_size: int | str = "auto", dtype: Any = None,
                  cpu_memory_budget: int = CPU_MEMORY_BUDGET) -> None:
         if not hasattr(model, "parameters") or not callable(model):
             raise TypeError(f"{type(self).__name__} needs a torch.nn.Module, got {type(model).__name__}; "
                             "model-agnostic methods (shap, lime) take any predict function")
-        if internal_batch_size != "auto" and (not isinstance(internal_batch_size, int) or internal_batch_size < 1):
+        if internal_batch_size != "auto" and (not isinstance(internal_batch_size, int)
+                                              or isinstance(internal_batch_size, bool) or internal_batch_size < 1):
             raise ValueError(f"internal_batch_size must be 'auto' or a positive int, got {internal_batch_size!r}")
+        check_int(cpu_memory_budget, "cpu_memory_budget", min=1)
         self.model = model
         self.internal_batch_size = internal_batch_size
         self.dtype = dtype
@@ -515,6 +534,7 @@ class GradientExplainer:
                     "internal_batch_size_used": ctx.chunk_used},
             diagnostics=diagnostics,
             base_values=base_values,
+            layout=self.layout,
         )
 
     def call_options(self) -> Sequence[str]:
@@ -634,7 +654,7 @@ def riemann_or_gauss(rule: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
         >>> a.tolist(), w.tolist()
         ([0.25, 0.75], [0.5, 0.5])
     """
-    if not isinstance(steps, int) or steps < 1:
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     if rule == "gausslegendre":
         nodes, weights = np.polynomial.legendre.leggauss(steps)

@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from nbexplain.explainers._engine import (
+    _BASELINE_FIX,
     RunContext,
     input_gradients,
     model_outputs,
     objective,
 )
+from nbexplain.validate import check_finite
 
 #: Named baselines ``resolve_baselines`` understands.
 NAMED_BASELINES = ("zeros", "blur", "uniform")
@@ -146,14 +148,14 @@ def resolve_baselines(x: Any, baselines: Any, *, sigma: float | None = None, see
             raise ValueError("baselines is an empty list; pass at least one baseline")
         parts = [_one_baseline(x, b, sigma, seed) for b in baselines]
         rows = max(p.shape[0] for p in parts)
-        return torch.stack([p.expand(rows, *feat) for p in parts], 1)
+        return check_finite(torch.stack([p.expand(rows, *feat) for p in parts], 1), "baselines", fix=_BASELINE_FIX)
     if isinstance(baselines, torch.Tensor) and baselines.ndim == x.ndim + 1:
         b = baselines.detach().to(device=x.device, dtype=x.dtype)
         if tuple(b.shape[2:]) != feat or b.shape[0] not in (1, n) or b.shape[1] < 1:
             raise ValueError(f"baselines have shape {tuple(b.shape)} but inputs have shape {tuple(x.shape)}; "
                              f"several baselines per sample must be (1 or {n}, m, *{feat})")
-        return b
-    return _one_baseline(x, baselines, sigma, seed).unsqueeze(1)
+        return check_finite(b, "baselines", fix=_BASELINE_FIX)
+    return check_finite(_one_baseline(x, baselines, sigma, seed).unsqueeze(1), "baselines", fix=_BASELINE_FIX)
 
 
 def path_gradients(ctx: RunContext, x: Any, bases: Any, alphas: Any, targets: Any,

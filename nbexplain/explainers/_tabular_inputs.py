@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.models import PredictFn, as_predict_fn
+from nbexplain.validate import check_feature_names, check_finite, checked_predict, table_array
 
 # Rows x features per model call: copies are stacked and sent in chunks of at most this many values.
 CHUNK_VALUES = 1 << 22
@@ -29,17 +30,13 @@ def check_table(X: Any, name: str = "X") -> np.ndarray:
         >>> check_table([[1, 2]]).dtype
         dtype('float64')
     """
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric table (n, F): {exc}; encode categories as numbers") from exc
+    arr, _ = table_array(X, name)
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
+        fix = "; add the sample axis with x[None]" if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}{fix}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one row and one feature")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} holds NaN or inf ({int((~np.isfinite(arr)).sum())} entries); impute them first")
-    return arr
+    return check_finite(arr, name)
 
 
 def check_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
@@ -49,13 +46,8 @@ def check_names(feature_names: Sequence[str] | None, n_features: int) -> list[st
         >>> check_names(None, 2)
         ['x0', 'x1']
     """
-    if feature_names is None:
-        return [f"x{j}" for j in range(n_features)]
-    names = [str(f) for f in feature_names]
-    if len(names) != n_features:
-        raise ValueError(f"got {len(names)} feature_names but X has {n_features} features (columns); "
-                         "pass one name per column")
-    return names
+    names = check_feature_names(feature_names, n_features)
+    return [f"x{j}" for j in range(n_features)] if names is None else names
 
 
 class UnknownFeatureError(KeyError, ValueError):
@@ -90,6 +82,10 @@ def resolve_feature(feature: Any, names: Sequence[str] | None, n_features: int |
             raise ValueError(f"feature {feature!r} is a name but no feature_names were given; pass "
                              "feature_names=[...] or a column index")
         names = [str(f) for f in names]
+        if names.count(feature) > 1:
+            raise ValueError(f"feature {feature!r} is ambiguous: feature_names has it {names.count(feature)} times "
+                             "(columns " + ", ".join(str(j) for j, f in enumerate(names) if f == feature)
+                             + "); make the names distinct or pass a column index")
         if feature in names:
             return names.index(feature)
         close = difflib.get_close_matches(feature, names, n=3, cutoff=0.5)
@@ -109,8 +105,9 @@ def wrap_predict(model_or_predict: Any, n_features: int) -> PredictFn:
     f = as_predict_fn(model_or_predict)
     nf = getattr(model_or_predict, "n_features_in_", None)
     if isinstance(nf, (int, np.integer)) and int(nf) != n_features:
-        raise ValueError(f"mismatched feature counts: the model was fitted on {int(nf)} features, X has {n_features}")
-    return f
+        raise ValueError(f"mismatched feature counts: X has {n_features} features, the model takes {int(nf)} (it was "
+                         "fitted on that many); pass the same columns, in the same order")
+    return checked_predict(f, model_or_predict, "the model")
 
 
 def predict_chunked(f: PredictFn, stacked: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -71,12 +72,23 @@ def target_indices(target: Any, n: int, k: int | None = None) -> np.ndarray:
                         "this explainer needs an int, a sequence of ints or None")
     if isinstance(target, (bool, np.bool_)):
         raise TypeError(f"target must be an int output index, got the bool {target!r}")
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(target, torch.Tensor):
+        target = target.detach().cpu().numpy()  # a target on another device is moved, not refused
     arr = np.asarray(target)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype.kind == "b":
+        raise TypeError(f"target must be int output indices, got booleans {target!r}; pass np.flatnonzero(mask) "
+                        "or one int per sample")
+    if arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all() and (arr == np.round(arr)).all():
+        pass  # whole floats name classes unambiguously
+    elif arr.dtype == object or not np.issubdtype(arr.dtype, np.integer):
+        frac = " (a fraction names no class; probabilities are not targets)" if arr.dtype.kind == "f" else ""
         raise TypeError(f"target must be an int, a sequence of ints or a callable; got {target!r} "
-                        f"(dtype {arr.dtype})")
+                        f"(dtype {arr.dtype}){frac}")
     if arr.ndim == 0:
         arr = np.full(n, int(arr))
+    elif arr.shape == (n, 1):  # a column of targets: one per sample all the same
+        arr = arr[:, 0]
     elif arr.shape != (n,):
         raise ValueError(f"target has shape {arr.shape} but there are {n} samples; pass one index per "
                          "sample, a single int, or None for the predicted output")
@@ -103,4 +115,6 @@ def callable_objective(target: Any, outputs: Any, n: int) -> Any:
     if shape not in ((n,), (n, 1)):
         raise ValueError(f"callable target returned shape {shape}; it must return one scalar per sample, "
                          f"shape ({n},)")
-    return value.reshape(n)
+    from nbexplain.validate import check_model_output
+
+    return check_model_output(value.reshape(n), "the callable target")

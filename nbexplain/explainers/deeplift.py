@@ -41,6 +41,7 @@ from nbexplain.explainers._engine import (
     objective,
     run_chunked,
 )
+from nbexplain.validate import NonFiniteError, check_number
 
 
 def rescale_gradients(model: Any, x: Any, x0: Any, targets: Any, *, eps: float = 1e-10,
@@ -115,7 +116,7 @@ class DeepLift(GradientExplainer):
         super().__init__(model, **engine_kwargs)
         self.baselines = baselines
         self.multiply_by_inputs = multiply_by_inputs
-        self.eps = eps
+        self.eps = check_number(eps, "eps", min=0.0, min_open=True)
         self.average_baselines = average_baselines
 
     def call_options(self) -> tuple[str, ...]:
@@ -136,6 +137,8 @@ class DeepLift(GradientExplainer):
         if not self.average_baselines:
             try:
                 return baseline_tensor(baselines, x).unsqueeze(1)
+            except NonFiniteError:
+                raise
             except ValueError as exc:
                 raise ValueError(f"{exc}; to average over a set of baselines pass average_baselines=True") from None
         if baselines is None or isinstance(baselines, (int, float)):

@@ -36,6 +36,7 @@ from nbexplain.explainers._engine import (
     to_input_tensor,
 )
 from nbexplain.explainers._paths import endpoint_outputs, path_gradients, resolve_baselines
+from nbexplain.validate import check_int, check_number
 
 #: Integration rules; the Riemann ones and their points/weights are Captum's.
 RULES = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
@@ -94,8 +95,10 @@ class IntegratedGradients(GradientExplainer):
                  sigma: float | None = None, seed: int = 0, **engine_kwargs: Any) -> None:
         super().__init__(model, **engine_kwargs)
         riemann_or_gauss(rule, steps)  # validates both, naming the known rules
+        if sigma is not None:
+            sigma = check_number(sigma, "sigma", min=0.0, min_open=True)
         self.steps, self.rule, self.baselines = steps, rule, baselines
-        self.sigma, self.seed = sigma, int(seed)
+        self.sigma, self.seed = sigma, check_int(seed, "seed", min=0)
 
     def __repr__(self) -> str:
         return f"IntegratedGradients({type(self.model).__name__}, steps={self.steps}, rule={self.rule!r})"
@@ -166,10 +169,9 @@ class ExpectedGradients(GradientExplainer):
 
     def __init__(self, model: Any, background: Any, n_samples: int = 64, seed: int = 0, **engine_kwargs: Any) -> None:
         super().__init__(model, **engine_kwargs)
-        if not isinstance(n_samples, int) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+        check_int(n_samples, "n_samples", min=1)
         self.background = to_input_tensor(background, model, name="background")
-        self.n_samples, self.seed = n_samples, int(seed)
+        self.n_samples, self.seed = n_samples, check_int(seed, "seed", min=0)
 
     def __repr__(self) -> str:
         return (f"ExpectedGradients({type(self.model).__name__}, background={self.background.shape[0]}, "

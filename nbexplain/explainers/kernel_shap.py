@@ -33,7 +33,18 @@ from nbexplain.explainers._coalitions import (
 from nbexplain.explainers._targets import resolve_target, target_indices
 from nbexplain.explainers.shap_tabular import tabular_matrix
 from nbexplain.explanation import Explanation
-from nbexplain.models import OUTPUTS, as_predict_fn, is_torch_module, model_device
+from nbexplain.guard import guarded
+from nbexplain.models import OUTPUTS, as_predict_fn, eval_mode, is_torch_module, model_device
+from nbexplain.output_kind import remembered_kind, to_probabilities, to_probabilities_torch
+from nbexplain.validate import (
+    NonFiniteError,
+    check_class_names,
+    check_int,
+    check_model_output,
+    checked_predict,
+    column_names,
+    explain_model_error,
+)
 
 
 class KernelShap:
@@ -75,26 +86,37 @@ class KernelShap:
                  background_size: int | None = None, background_summary: str = "kmeans",
                  output: str = "auto", batch_size: int = 2 ** 16) -> None:
         bg = tabular_matrix(background, "background") if np.size(background) else None
+        self._columns = column_names(background)
+        feature_names = self._columns if feature_names is None and groups is None else feature_names
         if bg is None:
             raise ValueError("background is empty; pass at least one row (e.g. a sample of the training data)")
         self.n_features = F = bg.shape[1]
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if n_samples != "auto" and (not isinstance(n_samples, int) or n_samples < 2):
-            raise ValueError(f"n_samples must be 'auto' or an int >= 2, got {n_samples!r}")
+        check_int(batch_size, "batch_size", min=1)
+        check_int(exact_max_features, "exact_max_features", min=0, max=20)
+        check_int(seed, "seed", min=0)
+        if background_size is not None:
+            check_int(background_size, "background_size", min=1)
+        if background_summary not in ("kmeans", "sample"):
+            raise ValueError(f"background_summary must be 'kmeans' or 'sample', got {background_summary!r}")
         self.groups = check_groups(groups, F)
         self.n_players = M = len(self.groups)
+        if n_samples != "auto":
+            # fewer coalitions than 2 per player + the two ends leave the solve underdetermined: values and
+            # error estimate would be noise reported as exact
+            check_int(n_samples, "n_samples", min=2 * M + 2)
         self.feature_names = player_names(feature_names, self.groups, F, groups is not None)
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
+        self.class_names = check_class_names(class_names)
         self.exact_max_features, self.seed, self.output, self.batch_size = int(exact_max_features), int(seed), output, batch_size
         self.n_samples = 2 * M + 2048 if n_samples == "auto" else int(n_samples)
         self.background, self.background_weights = summarise_background(bg, background_size, background_summary, self.seed)
         self._torch = is_torch_module(model_or_predict)
+        self._kind: str | None = None  # what the torch model returns, detected on its first output
         self.model = model_or_predict
         self.predict = (self._torch_predict if self._torch
-                        else as_predict_fn(model_or_predict, output=output, batch_size=min(batch_size, 65536)))
+                        else checked_predict(as_predict_fn(model_or_predict, output=output,
+                                                           batch_size=min(batch_size, 65536)), model_or_predict, "the model"))
         self.player_of = np.empty(F, dtype=np.int64)
         for g, idx in enumerate(self.groups):
             self.player_of[idx] = g
@@ -103,6 +125,7 @@ class KernelShap:
         return (f"KernelShap(players={self.n_players}, features={self.n_features}, "
                 f"background={len(self.background)}, exact={self.n_players <= self.exact_max_features}, seed={self.seed})")
 
+    @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
         """Shapley values ``(n, M)`` of the target output (default: the top output) for each row of ``X``.
 
@@ -112,15 +135,15 @@ class KernelShap:
             >>> e.values.tolist(), e.outputs.tolist()
             ([[0.0, -1.0]], [-1.0])
         """
-        X = tabular_matrix(X, "X", self.n_features)
+        X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
         n, M = len(X), self.n_players
-        preds = self.predict(X)
+        preds = check_model_output(self.predict(X), "the model")
         k = preds.shape[1]
         if self.class_names is not None and len(self.class_names) != k:
             raise ValueError(f"got {len(self.class_names)} class_names but the model has {k} outputs")
         targets = resolve_target(target, preds) if target is None else target_indices(target, n, k)
         outputs = preds[np.arange(n), targets]
-        bg_pred = self.predict(self.background)
+        bg_pred = check_model_output(self.predict(self.background), "the model on the background")
         if bg_pred.shape[1] != k:
             raise ValueError(f"the model returned {bg_pred.shape[1]} outputs on the background but {k} on X; "
                              "it must return the same (n, k) for any rows")
@@ -175,7 +198,7 @@ class KernelShap:
         bg, w = self.background, self.background_weights
         for i0, i1, c0, c1 in tiles:
             rows = np.where(masks[None, c0:c1, None, :], X[i0:i1, None, None, :], bg[None, None, :, :])
-            out = self.predict(rows.reshape(-1, self.n_features))
+            out = check_model_output(self.predict(rows.reshape(-1, self.n_features)), "the model on masked rows")
             _check_k(out.shape[1], k)
             out = out.reshape(i1 - i0, c1 - c0, len(bg), k)
             picked = np.take_along_axis(out, targets[i0:i1, None, None, None], axis=3)[..., 0]
@@ -183,11 +206,13 @@ class KernelShap:
 
     def _torch_out(self, rows: Any) -> Any:
         """The model's output on a tensor of rows as float64 ``(rows, k)``, after ``output``'s transform."""
-        import torch
 
         out = self.model(rows).reshape(len(rows), -1).double()
-        if self.output == "probabilities":
-            out = torch.softmax(out, 1) if out.shape[1] > 1 else torch.cat([1 - torch.sigmoid(out), torch.sigmoid(out)], 1)
+        if self.output == "probabilities":  # the one output-kind rule: no second softmax
+            if self._kind is None:
+                self._kind = remembered_kind(self.model, out.cpu().numpy())
+            to_probabilities(out[:1].cpu().numpy(), self._kind, what=f"{type(self.model).__name__}.forward")
+            out = to_probabilities_torch(out, self._kind)
         return out
 
     def _torch_predict(self, X: np.ndarray) -> np.ndarray:
@@ -196,20 +221,19 @@ class KernelShap:
 
         model, device = self.model, model_device(self.model)
         dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
-        was_training = model.training
-        try:
-            model.eval()
-            with torch.inference_mode():
-                outs = [self._torch_out(torch.as_tensor(X[i:i + self.batch_size], dtype=dtype, device=device)).cpu().numpy()
-                        for i in range(0, len(X), self.batch_size)]
-        finally:
-            model.train(was_training)
-        out = np.concatenate(outs)
-        bad = np.isnan(out).any(axis=1)
-        if bad.any():
-            raise ValueError(f"{type(model).__name__}.forward returned NaN for {int(bad.sum())} of {len(X)} rows "
-                             f"(first: row {int(np.argmax(bad))}); check the inputs and the model")
-        return out
+        with eval_mode(model), torch.inference_mode():
+            outs = []
+            for i in range(0, len(X), self.batch_size):
+                # torch.tensor copies: an in-place first layer must not write into the caller's X
+                chunk = torch.tensor(X[i:i + self.batch_size], dtype=dtype, device=device)
+                try:
+                    outs.append(self._torch_out(chunk).cpu().numpy())
+                except RuntimeError as exc:
+                    hint = explain_model_error(exc, chunk, model)
+                    if hint is not None:
+                        raise hint from exc
+                    raise
+        return check_model_output(np.concatenate(outs), f"{type(model).__name__}.forward")
 
     def _torch_tiles(self, X: np.ndarray, masks: np.ndarray, targets: np.ndarray, k: int,
                      tiles: list[tuple[int, int, int, int]], v: np.ndarray) -> None:
@@ -222,23 +246,19 @@ class KernelShap:
         w = torch.as_tensor(self.background_weights, dtype=torch.float64, device=device)
         mt = torch.as_tensor(masks, device=device)
         tt = torch.as_tensor(targets, device=device)
-        was_training = model.training
-        try:
-            model.eval()
-            with torch.inference_mode():
-                for i0, i1, c0, c1 in tiles:
-                    rows = torch.where(mt[None, c0:c1, None, :], Xt[i0:i1, None, None, :], bg[None, None])
-                    out = self._torch_out(rows.reshape(-1, self.n_features))
-                    _check_k(out.shape[1], k)
-                    out = out.reshape(i1 - i0, c1 - c0, len(bg), k).double()
-                    picked = torch.gather(out, 3, tt[i0:i1, None, None, None].expand(-1, c1 - c0, len(bg), 1))[..., 0]
-                    vt = picked @ w
-                    if torch.isnan(vt).any():
-                        raise ValueError(f"{type(model).__name__}.forward returned NaN on masked rows (samples {i0}..{i1 - 1}); "
-                                         "check the inputs, the background and the model")
-                    v[i0:i1, c0:c1] = vt.cpu().numpy()
-        finally:
-            model.train(was_training)
+        with eval_mode(model), torch.inference_mode():
+            for i0, i1, c0, c1 in tiles:
+                rows = torch.where(mt[None, c0:c1, None, :], Xt[i0:i1, None, None, :], bg[None, None])
+                out = self._torch_out(rows.reshape(-1, self.n_features))
+                _check_k(out.shape[1], k)
+                out = out.reshape(i1 - i0, c1 - c0, len(bg), k).double()
+                picked = torch.gather(out, 3, tt[i0:i1, None, None, None].expand(-1, c1 - c0, len(bg), 1))[..., 0]
+                vt = picked @ w
+                if not torch.isfinite(vt).all():
+                    raise NonFiniteError(f"{type(model).__name__}.forward returned NaN or inf on masked rows (samples "
+                                         f"{i0}..{i1 - 1}: x with background values); check the inputs, the "
+                                         "background and the model")
+                v[i0:i1, c0:c1] = vt.cpu().numpy()
 
 
 def _check_k(got: int, k: int) -> None:
@@ -253,8 +273,8 @@ def _half_error(Z: np.ndarray, w: np.ndarray, half: np.ndarray, v: np.ndarray, v
     parts = []
     for h in (0, 1):
         keep = half != (1 - h)
-        if (half == h).sum() == 0:
-            return np.zeros(len(v))
+        if (half == h).sum() == 0:  # no second half to compare with: no estimate (not a zero error)
+            return np.full(len(v), np.nan)
         wh = np.where(half == h, w * 2, w)[keep]
         parts.append(solve_kernel(Z[keep], wh, v[:, keep], v0, v1))
     return np.abs(parts[0] - parts[1]).max(axis=1) / 2

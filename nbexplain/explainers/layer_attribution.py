@@ -57,6 +57,8 @@ def channel_importance(values: Any) -> np.ndarray:
 class _LayerMethod(GradientExplainer):
     """Shared by layer attributions: the ``layer`` option and its resolution per call."""
 
+    layout = "layer"  # values are shaped like the layer's output, not like the input image
+
     def __init__(self, model: Any, layer: Any = None, **engine_kwargs: Any) -> None:
         super().__init__(model, **engine_kwargs)
         if layer is not None:

@@ -146,7 +146,7 @@ def last_conv_layer(model: Any, example: Any = None) -> tuple[Any, str]:
         for name, module in convs:
             handles.append(module.register_forward_hook(lambda _m, _i, _o, name=name: order.append(name)))
         with torch.no_grad():
-            model(example)
+            model(example.clone())  # a copy: an in-place first layer must not rewrite the caller's batch
     finally:
         for h in handles:
             h.remove()
@@ -259,6 +259,6 @@ def layer_activations(model: Any, layer: Any, x: Any, chunk: int, *, autocast: A
     with torch.no_grad(), _autocast(x.device, autocast):
         for a in range(0, x.shape[0], max(1, chunk)):
             with capture(model, layer) as cap:
-                model(x[a:a + chunk])
+                model(x[a:a + chunk].clone())  # a copy: an in-place first layer must not rewrite x
             parts.append(cap.activation.to(x.dtype))
     return torch.cat(parts)

@@ -44,6 +44,15 @@ import numpy as np
 from nbexplain.explainers._targets import callable_objective, is_callable_target, resolve_target
 from nbexplain.explainers.shap_tabular import default_predict_fn, tabular_matrix
 from nbexplain.explanation import Explanation
+from nbexplain.guard import guarded
+from nbexplain.validate import (
+    check_class_names,
+    check_feature_names,
+    check_int,
+    check_model_output,
+    check_number,
+    column_names,
+)
 
 _ATOMS = 4096  # equiprobable values per feature that a perturbation draws from
 _PERCENTILES = {"quartile": [25, 50, 75], "decile": [10, 20, 30, 40, 50, 60, 70, 80, 90]}
@@ -74,11 +83,17 @@ class LimeTabularBatched:
                  output: str | None = None) -> None:
         data = tabular_matrix(training_data, "training_data")
         F = data.shape[1]
+        self._columns = column_names(training_data)
+        feature_names = self._columns if feature_names is None else feature_names
         self.training_data, self.n_features = data, F
-        if feature_names is not None and len(feature_names) != F:
-            raise ValueError(f"got {len(feature_names)} feature_names for {F} training_data columns")
-        if not isinstance(num_samples, int) or num_samples < 10:
-            raise ValueError(f"num_samples must be an int >= 10, got {num_samples!r}")
+        feature_names = check_feature_names(feature_names, F, what="training_data")
+        num_samples = check_int(num_samples, "num_samples", min=10)
+        check_int(seed, "seed", min=0)
+        if kernel_width is not None:
+            kernel_width = check_number(kernel_width, "kernel_width", min=0.0, min_open=True)
+        if categorical_features is not None and (isinstance(categorical_features, (str, bytes)) or any(
+                isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)) for c in categorical_features)):
+            raise TypeError(f"categorical_features must be a list of int column indices, got {categorical_features!r}")
         if discretize_continuous and discretizer not in _PERCENTILES:
             raise ValueError(f"discretizer must be one of {sorted(_PERCENTILES)}, got {discretizer!r} "
                              "(lime's 'entropy' needs training labels and is not supported here)")
@@ -86,7 +101,7 @@ class LimeTabularBatched:
         if cats and (cats[0] < 0 or cats[-1] >= F):
             raise ValueError(f"categorical_features must be column indices 0..{F - 1}, got {list(categorical_features or [])}")
         self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
+        self.class_names = check_class_names(class_names)
         self.categorical_features = cats
         self.discretize_continuous, self.discretizer = bool(discretize_continuous), discretizer
         self.kernel_width = float(np.sqrt(F) * 0.75 if kernel_width is None else kernel_width)
@@ -194,6 +209,7 @@ class LimeTabularBatched:
         inv[0] = x
         return Z, inv
 
+    @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
         """Explain each row of ``X`` (n, F) with one model call for all ``n * num_samples`` perturbations.
 
@@ -204,13 +220,13 @@ class LimeTabularBatched:
             >>> int(e.target[0]), round(float(e.outputs[0]), 2), bool(np.abs(e.values).max() < 1e-9)
             (1, 0.7, True)
         """
-        X = tabular_matrix(X, "X", self.n_features)
+        X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
         n, S, F = X.shape[0], self.num_samples, self.n_features
         Zs = np.empty((n, S, F))
         inv = np.empty((n * S, F))
         for i in range(n):  # a loop over rows only; each row's S x F draws are vectorised
             Zs[i], inv[i * S:(i + 1) * S] = self._perturb(X[i])
-        preds = self.predict(inv)  # the one model call
+        preds = check_model_output(self.predict(inv), "the model")  # the one model call
         if is_callable_target(target):
             y = np.asarray(callable_objective(target, preds, n * S), dtype=float).reshape(n, S)
             targets = None

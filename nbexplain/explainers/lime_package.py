@@ -31,7 +31,17 @@ import numpy as np
 
 from nbexplain.explainers._targets import resolve_target
 from nbexplain.explanation import Explanation
+from nbexplain.guard import guarded
 from nbexplain.models import as_predict_fn, to_numpy
+from nbexplain.validate import (
+    ModelInputError,
+    check_class_names,
+    check_finite,
+    check_int,
+    check_model_output,
+    check_number,
+    checked_predict,
+)
 
 _SEGMENTERS: dict[str, dict[str, Any]] = {  # lime's default quickshift; the others with scikit-image's usual settings
     "quickshift": {"kernel_size": 4, "max_dist": 200, "ratio": 0.2},
@@ -46,12 +56,16 @@ def _images(X: Any) -> np.ndarray:
         raise TypeError(f"images must be numeric, got dtype {arr.dtype}")
     if arr.ndim == 3:
         arr = arr[..., None]
+    if arr.ndim == 4 and arr.shape[1] in (1, 3) and arr.shape[-1] not in (1, 3):
+        raise ValueError(f"images must be channels-last (n, H, W, 3) or (n, H, W) for LIME, got shape {arr.shape}, "
+                         "which is channels-first (NCHW); use x.transpose(0, 2, 3, 1) (torch: x.permute(0, 2, 3, 1))")
     if arr.ndim != 4 or arr.shape[-1] not in (1, 3):
         raise ValueError(f"images must be (n, H, W, 3) or (n, H, W) channels-last, got shape {arr.shape}; "
-                         "LIME's segmentation needs an RGB or gray image per sample")
+                         "LIME's segmentation needs an RGB or gray image per sample"
+                         + ("; add the sample axis with x[None]" if arr.ndim == 2 else ""))
     if arr.shape[0] == 0:
         raise ValueError("no images to explain (shape[0] == 0)")
-    arr = arr.astype(np.float64)
+    arr = check_finite(arr.astype(np.float64), "images")
     return np.repeat(arr, 3, axis=-1) if arr.shape[-1] == 1 else arr
 
 
@@ -82,13 +96,15 @@ class LimeImage:
             raise ValueError(f"segmentation must be one of {sorted(_SEGMENTERS)} or a callable, got {segmentation!r}")
         if not callable(segmentation) and not isinstance(segmentation, str):
             raise TypeError(f"segmentation must be a name or a callable image -> segments, got {segmentation!r}")
-        if not isinstance(num_samples, int) or num_samples < 2:
-            raise ValueError(f"num_samples must be an int >= 2, got {num_samples!r}")
-        self.segmentation, self.num_samples, self.seed = segmentation, num_samples, int(seed)
-        self.hide_color, self.batch_size = hide_color, int(batch_size)
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
-        self.predict = as_predict_fn(model_or_predict, output="probabilities"
-                                     if not hasattr(model_or_predict, "predict_proba") else "auto")
+        num_samples = check_int(num_samples, "num_samples", min=2)
+        if hide_color is not None:
+            hide_color = check_number(hide_color, "hide_color")
+        self.segmentation, self.num_samples, self.seed = segmentation, num_samples, check_int(seed, "seed", min=0)
+        self.hide_color, self.batch_size = hide_color, check_int(batch_size, "batch_size", min=1)
+        self.class_names = check_class_names(class_names)
+        self.predict = checked_predict(as_predict_fn(model_or_predict, output="probabilities"
+                                                     if not hasattr(model_or_predict, "predict_proba") else "auto"),
+                                       model_or_predict, "the model")
 
     def __repr__(self) -> str:
         seg = self.segmentation if isinstance(self.segmentation, str) else "callable"
@@ -111,6 +127,7 @@ class LimeImage:
             self.segmentation, random_seed=self.seed, **_SEGMENTERS[self.segmentation])
         return algorithm
 
+    @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
         """Explain each image of ``X`` ``(n, H, W, 3)`` for ``target`` (default: predicted class).
 
@@ -125,7 +142,15 @@ class LimeImage:
 
         images = _images(X)
         n = images.shape[0]
-        preds = self.predict(images)
+        try:
+            preds = check_model_output(self.predict(images), "the model")
+        except ModelInputError as exc:
+            if "channels-last" not in str(exc):
+                raise
+            raise ModelInputError("LimeImage passes the model channels-last images (N, H, W, 3), as lime does, and "
+                                  "this CNN takes (N, C, H, W): wrap it, e.g. LimeImage(lambda X: torch.softmax(model("
+                                  "torch.as_tensor(X, dtype=torch.float32).permute(0, 3, 1, 2)), 1).detach().numpy())"
+                                  ) from exc
         if preds.shape[1] < 2:
             raise ValueError("LimeImage explains class probabilities (n, k >= 2) but the model returns one column")
         if self.class_names is not None and len(self.class_names) != preds.shape[1]:
@@ -182,10 +207,11 @@ class LimeText:
 
     def __init__(self, predict_fn: Any, *, class_names: Sequence[str] | None = None, num_samples: int = 1000,
                  seed: int = 0, split_expression: str | Callable[[str], list[str]] = r"\W+") -> None:
-        if not isinstance(num_samples, int) or num_samples < 2:
-            raise ValueError(f"num_samples must be an int >= 2, got {num_samples!r}")
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
-        self.num_samples, self.seed, self.split_expression = num_samples, int(seed), split_expression
+        num_samples = check_int(num_samples, "num_samples", min=2)
+        if not isinstance(split_expression, str) and not callable(split_expression):
+            raise TypeError(f"split_expression must be a regex str or a callable text -> tokens, got {split_expression!r}")
+        self.class_names = check_class_names(class_names)
+        self.num_samples, self.seed, self.split_expression = num_samples, check_int(seed, "seed", min=0), split_expression
         self._predict = predict_fn.predict_proba if hasattr(predict_fn, "predict_proba") else predict_fn
         if not callable(self._predict):
             raise TypeError(f"predict_fn must be callable (list of texts -> (N, k)), got {type(predict_fn).__name__}")
@@ -200,13 +226,17 @@ class LimeText:
             >>> LimeText(lambda d: [[0.5, 0.5]] * len(d)).predict(["x"]).tolist()
             [[0.5, 0.5]]
         """
-        out = to_numpy(self._predict(list(texts))).astype(np.float64)
+        raw = self._predict(list(texts))
+        try:
+            out = to_numpy(raw).astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"predict_fn returned {type(raw).__name__} that is not a numeric (N, k) array ({exc}); "
+                             "it must return one row of class probabilities per text") from exc
         if out.ndim != 2 or out.shape[0] != len(texts):
             raise ValueError(f"predict_fn returned shape {out.shape} for {len(texts)} texts; it must return (N, k)")
-        if np.isnan(out).any():
-            raise ValueError("predict_fn returned NaN; check the text pipeline")
-        return out
+        return check_model_output(out, "predict_fn")
 
+    @guarded
     def explain(self, text: str, target: Any = None) -> Explanation:
         """Explain one document for ``target`` (default: predicted class).
 
@@ -219,7 +249,7 @@ class LimeText:
         from lime.lime_text import IndexedString, LimeTextExplainer  # type: ignore[import-untyped]
 
         if not isinstance(text, str):
-            raise TypeError(f"LimeText explains one document (a str), got {type(text).__name__}; "
+            raise TypeError(f"text must be one document (a str), got {type(text).__name__}; "
                             "call explain once per document (token lists differ between documents)")
         preds = self.predict([text])
         if preds.shape[1] < 2:
@@ -239,7 +269,7 @@ class LimeText:
             values[idx] = weight
         return Explanation(
             values[None], [float(exp.intercept[label])], feature_names=tokens, output_names=self.class_names,
-            target=[label], outputs=[preds[0, label]], method="lime_text",
+            target=[label], outputs=[preds[0, label]], method="lime_text", layout="tokens",
             params={"seed": self.seed, "num_samples": self.num_samples,
                     "split_expression": self.split_expression if isinstance(self.split_expression, str) else "callable"},
             diagnostics={"score": np.array([float(exp.score)]),

@@ -30,6 +30,14 @@ import numpy as np
 from nbexplain.explainers._targets import callable_objective, is_callable_target, resolve_target
 from nbexplain.explainers.shap_tabular import default_predict_fn, tabular_matrix
 from nbexplain.explanation import Explanation
+from nbexplain.guard import guarded
+from nbexplain.validate import (
+    check_class_names,
+    check_feature_names,
+    check_int,
+    check_model_output,
+    column_names,
+)
 
 
 class LimeTabular:
@@ -55,13 +63,12 @@ class LimeTabular:
                  discretize_continuous: bool = True, output: str | None = None) -> None:
         self.training_data = tabular_matrix(training_data, "training_data")
         self.n_features = self.training_data.shape[1]
-        if feature_names is not None and len(feature_names) != self.n_features:
-            raise ValueError(f"got {len(feature_names)} feature_names for {self.n_features} training_data columns")
-        if not isinstance(num_samples, int) or num_samples < 10:
-            raise ValueError(f"num_samples must be an int >= 10, got {num_samples!r}")
-        self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
-        self.seed = int(seed)
+        self._columns = column_names(training_data)
+        feature_names = self._columns if feature_names is None else feature_names
+        self.feature_names = check_feature_names(feature_names, self.n_features, what="training_data")
+        num_samples = check_int(num_samples, "num_samples", min=10)
+        self.class_names = check_class_names(class_names)
+        self.seed = check_int(seed, "seed", min=0)
         self.num_samples = num_samples
         self.discretize_continuous = bool(discretize_continuous)
         self.predict = default_predict_fn(model_or_predict, output)
@@ -80,6 +87,7 @@ class LimeTabular:
                 discretize_continuous=self.discretize_continuous, random_state=self.seed)
         return self._explainers[mode]
 
+    @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
         """Fit one local surrogate per row and return its coefficients ordered by feature index.
 
@@ -90,9 +98,9 @@ class LimeTabular:
             >>> int(e.target[0]), round(float(e.outputs[0]), 2)
             (1, 0.7)
         """
-        X = tabular_matrix(X, "X", self.n_features)
+        X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
         n = X.shape[0]
-        preds = self.predict(X)
+        preds = check_model_output(self.predict(X), "the model")
         if is_callable_target(target):
             mode, targets = "regression", None
             outputs = np.asarray(callable_objective(target, preds, n), dtype=float)

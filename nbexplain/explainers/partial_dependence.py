@@ -29,6 +29,8 @@ from nbexplain.explainers._tabular_inputs import (
     resolve_feature,
     wrap_predict,
 )
+from nbexplain.guard import guarded
+from nbexplain.validate import column_names
 
 KINDS = ("average", "individual", "both")
 GRIDS = ("quantile", "uniform")
@@ -97,6 +99,7 @@ def _grid(col: np.ndarray, name: str, categorical: bool, resolution: int, grid: 
     return np.unique(np.quantile(col, np.linspace(percentiles[0], percentiles[1], resolution)))
 
 
+@guarded
 def partial_dependence(
     model_or_predict: Any,
     X: Any,
@@ -132,7 +135,7 @@ def partial_dependence(
     """
     Xa = check_table(X)
     n, n_feat = Xa.shape
-    names = check_names(feature_names, n_feat)
+    names = check_names(feature_names if feature_names is not None else column_names(X), n_feat)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if grid not in GRIDS:

@@ -28,6 +28,9 @@ from nbexplain.explainers._tabular_inputs import (
     wrap_predict,
 )
 from nbexplain.explanation import Explanation
+from nbexplain.guard import guarded
+from nbexplain.models import to_numpy
+from nbexplain.validate import check_finite, check_int, check_labels, column_names
 
 METRICS = ("accuracy", "log_loss", "r2", "mse", "mae")
 _LOSSES = {"log_loss", "mse", "mae"}
@@ -84,6 +87,7 @@ def _groups(groups: Any, names: list[str]) -> tuple[list[np.ndarray], list[str]]
     return cols, labels
 
 
+@guarded
 def permutation_importance(
     model_or_predict: Any,
     X: Any,
@@ -118,12 +122,18 @@ def permutation_importance(
     """
     Xa = check_table(X)
     n, n_feat = Xa.shape
-    ya = np.asarray(y, dtype=np.float64)
+    y_raw = to_numpy(y)
+    if y_raw.dtype.kind in "OSUb":  # strings, None, booleans: labels, checked as labels
+        y_raw = check_labels(y_raw, n)
+    ya = y_raw.astype(np.float64)
     if ya.ndim == 0 or ya.shape[0] != n:
         raise ValueError(f"y has {ya.shape[0] if ya.ndim else 0} entries but X has {n} rows; pass one target per row")
-    if not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
-        raise ValueError(f"n_repeats must be a positive int, got {n_repeats!r}")
-    names = check_names(feature_names, n_feat)
+    check_finite(ya, "y", fix="Drop or fill the rows with missing targets")
+    check_int(n_repeats, "n_repeats", min=1)
+    check_int(seed, "seed", min=0)
+    if not callable(metric) and metric != "auto" and metric not in METRICS:
+        raise ValueError(f"metric must be 'auto', a callable or one of {METRICS}, got {metric!r}")
+    names = check_names(feature_names if feature_names is not None else column_names(X), n_feat)
     cols, labels = _groups(groups, names)
     f = wrap_predict(model_or_predict, n_feat)
 
@@ -154,6 +164,8 @@ def permutation_importance(
         if name not in METRICS:
             raise ValueError(f"metric must be 'auto', a callable or one of {METRICS}, got {metric!r}")
         sign = -1.0 if name in _LOSSES else 1.0
+        if name in ("accuracy", "log_loss"):  # class labels: no fraction or probability truncated to a class
+            ya = check_labels(ya, n, k=base_out.shape[1] if base_out.shape[1] > 1 else None).astype(np.float64)
         def score(o: np.ndarray) -> float:
             return _metric_value(name, ya, o)
 

@@ -26,6 +26,7 @@ import numpy as np
 from nbexplain.explainers._targets import resolve_target
 from nbexplain.explainers.shap_tabular import tabular_matrix
 from nbexplain.explanation import Explanation
+from nbexplain.guard import guarded
 from nbexplain.models import as_predict_fn, to_numpy
 
 
@@ -74,6 +75,7 @@ class ShapTree:
         mode = "path-dependent" if self.background is None else f"interventional, background={len(self.background)}"
         return f"ShapTree({type(self.model).__name__}, {mode})"
 
+    @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
         """SHAP values of the target output (default: the largest output) per row.
 
@@ -173,6 +175,7 @@ class ShapPartition:
             return shap.maskers.Text(SimpleTokenizer(self.split_pattern))
         return self.masker
 
+    @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
         """Values of the target output (default: the predicted one) per image, or for one text.
 
@@ -212,6 +215,7 @@ class ShapPartition:
         return Explanation(values, base, None if self.is_text else data, feature_names=names,
                            output_names=self.output_names, target=targets,
                            outputs=preds[np.arange(n), targets], method="shap_partition",
+                           layout="tokens" if self.is_text else "HWC",
                            params={"max_evals": self.max_evals,
                                    "masker": self.masker if isinstance(self.masker, str) else type(self.masker).__name__},
                            diagnostics={"text": X} if self.is_text else None)

@@ -25,31 +25,49 @@ import numpy as np
 
 from nbexplain.explainers._targets import callable_objective, is_callable_target, resolve_target
 from nbexplain.explanation import Explanation
+from nbexplain.guard import guarded
 from nbexplain.models import as_predict_fn, is_torch_module
+from nbexplain.validate import (
+    check_class_names,
+    check_feature_names,
+    check_int,
+    checked_predict,
+    column_names,
+)
 
 
-def tabular_matrix(X: Any, name: str, n_features: int | None = None) -> np.ndarray:
+def tabular_matrix(X: Any, name: str, n_features: int | None = None, *, columns: Sequence[str] | None = None) -> np.ndarray:
     """Check and convert a 2-D numeric table ``(n, F)`` to float64.
+
+    ``columns``: the column names of the data the explainer was built on (a DataFrame's); a
+    DataFrame ``X`` with other names, or the same names in another order, is refused (its
+    values would be read under the wrong features).
 
     Example:
         >>> tabular_matrix([[1, 2]], "X").dtype
         dtype('float64')
     """
-    from nbexplain.models import to_numpy
+    from nbexplain.validate import check_finite, table_array
 
-    arr = to_numpy(X)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}; encode categories as numbers first")
+    arr, names = table_array(X, name)
+    if names is not None and columns is not None and list(names) != list(columns):
+        if sorted(names) == sorted(columns):
+            raise ValueError(f"{name} has the columns of the training data in another order; reorder them: "
+                             f"{name}[{list(columns)[:8]}{'...' if len(columns) > 8 else ''}]")
+        missing = [c for c in columns if c not in names]
+        raise ValueError(f"{name} has columns {list(names)[:8]} but the explainer was built on {list(columns)[:8]}"
+                         + (f" (missing {missing[:5]})" if missing else "") + "; pass the same columns in the same order")
     if arr.ndim == 1 and n_features is not None and arr.shape[0] == n_features:
         arr = arr[None]
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be a table (n, features), got shape {arr.shape}")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one row")
+        fix = "; add the sample axis with x[None]" if arr.ndim == 1 else "; flatten each sample to one row"
+        raise ValueError(f"{name} must be a table (n, features), got shape {arr.shape}{fix}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one row and one feature")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features but the background/training data has "
                          f"{n_features}; pass columns in the same order as the data the explainer was built on")
-    return arr.astype(np.float64)
+    return check_finite(arr, name)
 
 
 def default_predict_fn(model: Any, output: str | None) -> Any:
@@ -61,7 +79,7 @@ def default_predict_fn(model: Any, output: str | None) -> Any:
     """
     if output is None:
         output = "probabilities" if is_torch_module(model) else "auto"
-    return as_predict_fn(model, output=output)
+    return checked_predict(as_predict_fn(model, output=output), model, "the model")
 
 
 class ShapTabular:
@@ -87,13 +105,13 @@ class ShapTabular:
                  output: str | None = None) -> None:
         self.background = tabular_matrix(background, "background")
         self.n_features = self.background.shape[1]
-        if feature_names is not None and len(feature_names) != self.n_features:
-            raise ValueError(f"got {len(feature_names)} feature_names for {self.n_features} background columns")
-        self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
-        self.seed = int(seed)
+        self._columns = column_names(background)
+        self.feature_names = check_feature_names(feature_names if feature_names is not None else self._columns,
+                                                 self.n_features, what="background")
+        self.class_names = check_class_names(class_names)
+        self.seed = check_int(seed, "seed", min=0)
         minimum = 2 * self.n_features + 1
-        if max_evals is not None and max_evals < minimum:
+        if max_evals is not None and check_int(max_evals, "max_evals") < minimum:
             raise ValueError(f"max_evals={max_evals} is too low for {self.n_features} features: the "
                              f"permutation explainer needs at least 2*F+1 = {minimum}")
         self.max_evals = max_evals if max_evals is not None else max(500, 10 * minimum)
@@ -102,6 +120,7 @@ class ShapTabular:
     def __repr__(self) -> str:
         return f"ShapTabular(features={self.n_features}, background={len(self.background)}, seed={self.seed})"
 
+    @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
         """SHAP values ``(n, F)`` of the target output (default: predicted class) per row.
 
@@ -113,7 +132,7 @@ class ShapTabular:
         """
         import shap
 
-        X = tabular_matrix(X, "X", self.n_features)
+        X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
         n = X.shape[0]
         preds = self.predict(X)
         if self.class_names is not None and len(self.class_names) != preds.shape[1]:

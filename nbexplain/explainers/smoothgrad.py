@@ -29,6 +29,7 @@ import numpy as np
 
 from nbexplain.explainers._engine import GradientExplainer, RunContext, baseline_tensor
 from nbexplain.explanation import Explanation
+from nbexplain.validate import check_int, check_number
 
 #: Variant -> the method name's prefix.
 VARIANTS = {"mean": "smoothgrad", "squared": "smoothgrad_sq", "variance": "vargrad"}
@@ -77,10 +78,9 @@ class SmoothGrad(GradientExplainer):
         self._check()
 
     def _check(self) -> None:
-        if not isinstance(self.n_samples, int) or self.n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {self.n_samples!r}")
-        if not isinstance(self.noise, (int, float)) or self.noise < 0:
-            raise ValueError(f"noise must be a fraction >= 0 of the input range, got {self.noise!r}")
+        check_int(self.n_samples, "n_samples", min=1)
+        check_number(self.noise, "noise (a fraction of the input range)", min=0.0)
+        check_int(self.seed, "seed", min=0)
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown variant {self.variant!r}; choose one of {list(VARIANTS)}")
 

@@ -29,6 +29,9 @@ from nbexplain.explainers._tabular_inputs import (
     wrap_predict,
 )
 from nbexplain.explanation import Explanation
+from nbexplain.guard import guarded
+from nbexplain.models import to_numpy
+from nbexplain.validate import check_int, check_number, column_names
 
 KINDS = ("linear", "lad", "logistic", "tree")
 
@@ -70,6 +73,7 @@ class SurrogateFit:
     n_train: int
     n_holdout: int
 
+    @guarded
     def explain(self, X: Any) -> Explanation:
         """Contributions ``coef * (x - mean(X_fit))`` per row for the linear kinds (log-odds of the
         surrogate's predicted class for logistic); ``base_values + values.sum(1)`` is the surrogate's
@@ -113,11 +117,14 @@ class GlobalSurrogate:
                  holdout: float = 0.25, seed: int = 0) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-        if not 0.0 <= float(holdout) < 1.0:
-            raise ValueError(f"holdout must be a share in [0, 1), got {holdout!r}")
-        self.model, self.kind, self.max_depth = model_or_predict, kind, int(max_depth)
-        self.feature_names, self.target, self.holdout, self.seed = feature_names, target, float(holdout), seed
+        holdout = check_number(holdout, "holdout", min=0.0, max=1.0, max_open=True)
+        max_depth = check_int(max_depth, "max_depth", min=1, max=64)
+        if target is not None:
+            check_int(target, "target", min=0)
+        self.model, self.kind, self.max_depth = model_or_predict, kind, max_depth
+        self.feature_names, self.target, self.holdout, self.seed = feature_names, target, holdout, check_int(seed, "seed", min=0)
 
+    @guarded
     def fit(self, X: Any) -> SurrogateFit:
         """Query the model on ``X``, fit the surrogate on the training share, score on the rest."""
         from sklearn.linear_model import (  # type: ignore[import-untyped]
@@ -133,7 +140,7 @@ class GlobalSurrogate:
 
         Xa = check_table(X)
         n, n_feat = Xa.shape
-        names = check_names(self.feature_names, n_feat)
+        names = check_names(self.feature_names if self.feature_names is not None else column_names(X), n_feat)
         out = predict_chunked(wrap_predict(self.model, n_feat), Xa)
         col = default_output(self.target, out)
         is_class = out.shape[1] > 1 or (np.array_equal(out, np.round(out)) and len(np.unique(out)) <= 20)
@@ -145,9 +152,12 @@ class GlobalSurrogate:
         if self.kind == "logistic" and len(np.unique(y)) < 2:
             raise ValueError("the model predicts one class on X; a logistic surrogate needs two")
         order = np.random.default_rng(self.seed).permutation(n)
-        n_hold = round(n * self.holdout) if self.holdout > 0 else 0
-        if n_hold and n - n_hold < 2:
-            raise ValueError(f"X has {n} rows: too few to hold out {self.holdout:.0%}; pass more rows or holdout=0")
+        # at least one held-out row whenever holdout > 0: fidelity is never measured on the training rows unasked
+        n_hold = max(1, round(n * self.holdout)) if self.holdout > 0 else 0
+        if n - n_hold < 2:
+            raise ValueError(f"X has {n} row{'s' if n != 1 else ''}: too few to fit a surrogate and measure its fidelity"
+                             + (f" on {self.holdout:.0%} held out" if n_hold else "")
+                             + "; pass more rows (at least 2 to fit, plus the held-out share)")
         test, train = (order[:n_hold], order[n_hold:]) if n_hold else (order, order)
         if self.kind == "logistic" and len(np.unique(y[train])) < 2:
             raise ValueError("the model predicts one class on the training rows; a logistic surrogate "
@@ -198,18 +208,30 @@ class LocalSurrogate:
                  num_samples: int = 2000, seed: int = 0, feature_names: Sequence[str] | None = None,
                  target: int | None = None, n_bins: int = 5) -> None:
         B = check_table(X_background, "X_background")
-        if not isinstance(num_samples, (int, np.integer)) or num_samples < 2 * B.shape[1] + 2:
-            raise ValueError(f"num_samples must be an int >= {2 * B.shape[1] + 2} (2 per feature + 2), got {num_samples!r}")
+        if len(B) < 2:
+            raise ValueError(f"X_background has {len(B)} row; the neighbourhood's spread is the background's "
+                             "per-feature std, which one row does not have: pass at least 2 rows (a sample of the "
+                             "training data)")
+        num_samples = check_int(num_samples, "num_samples", min=2 * B.shape[1] + 2)
+        if kernel_width is not None:
+            kernel_width = check_number(kernel_width, "kernel_width", min=0.0, min_open=True)
+        n_bins = check_int(n_bins, "n_bins", min=1, max=1000)
+        if target is not None:
+            check_int(target, "target", min=0)
         self.f = wrap_predict(model_or_predict, B.shape[1])
         self.mean, self.std = B.mean(axis=0), B.std(axis=0)
-        self.names = check_names(feature_names, B.shape[1])
+        if not (self.std > 0).any():
+            raise ValueError("every feature of X_background is constant, so there is no neighbourhood to sample; "
+                             "pass background rows that vary (a sample of the training data)")
+        self.names = check_names(feature_names if feature_names is not None else column_names(X_background), B.shape[1])
         self.kernel_width = float(kernel_width) if kernel_width is not None else 0.75 * np.sqrt(B.shape[1])
-        self.num_samples, self.seed, self.target, self.n_bins = int(num_samples), seed, target, int(n_bins)
+        self.num_samples, self.seed, self.target, self.n_bins = num_samples, check_int(seed, "seed", min=0), target, n_bins
 
+    @guarded
     def explain(self, X: Any) -> Explanation:
         """Explain one row (1-D ``x``) or each row of ``X``; one batched model call for all rows."""
-        Xa = np.asarray(X, dtype=np.float64)
-        single = Xa.ndim == 1
+        Xa = X if hasattr(X, "columns") else to_numpy(X)
+        single = getattr(Xa, "ndim", 2) == 1
         Xa = check_table(Xa[None] if single else Xa)
         n, n_feat = Xa.shape
         if n_feat != len(self.mean):

@@ -32,9 +32,12 @@ from nbexplain.explainers._coalitions import (
     shapley_from_values,
     solve_kernel,
 )
+from nbexplain.explainers._targets import target_indices
 from nbexplain.explainers.kernel_shap import _half_error
 from nbexplain.explanation import Explanation
+from nbexplain.guard import guarded
 from nbexplain.models import is_torch_module, to_numpy
+from nbexplain.validate import check_int, check_model_output, check_texts
 
 Tokens = list[str]
 
@@ -49,9 +52,7 @@ class _TokenModel:
         if is_torch_module(model):
             raise TypeError("a bare torch module cannot read text: pass a nbexplain.text.TextClassifier "
                             "(train_text_classifier(...)) or a function list[str] -> (n, K) probabilities")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        self.batch_size = batch_size
+        self.batch_size = check_int(batch_size, "batch_size", min=1)
         self.tokens_direct = tokenizer is None and hasattr(model, "predict_proba_tokens")
         if tokenizer is None:
             tokenizer = getattr(model, "tokenize", tokenize)
@@ -84,7 +85,13 @@ class _TokenModel:
         for start in range(0, len(token_lists), self.batch_size):
             chunk = token_lists[start:start + self.batch_size]
             arg = chunk if self.tokens_direct else [self.detokenizer(t) for t in chunk]
-            out = np.asarray(to_numpy(self.raw(arg)), dtype=np.float64)
+            raw = self.raw(arg)
+            try:
+                out = np.asarray(to_numpy(raw), dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"the model returned {type(raw).__name__} that is not a numeric (n, K) array ({exc}); "
+                                 "it must return one row of numbers per text, the same length for every text") from exc
+            check_model_output(out, "the model")
             if out.ndim == 0 or out.shape[0] != len(chunk):
                 raise ValueError(f"the model returned shape {list(out.shape)} for {len(chunk)} texts; it must "
                                  "return one row per text, (n, K) or (n,)")
@@ -100,12 +107,10 @@ def _keep(tokens: Tokens, Z: np.ndarray) -> list[Tokens]:
 def _targets(target: Any, n: int) -> list[int | None]:
     if target is None:
         return [None] * n
-    t = np.asarray(target)
-    if t.ndim == 0:
-        return [int(t)] * n
-    if t.ndim != 1 or len(t) != n or not np.issubdtype(t.dtype, np.integer):
-        raise ValueError(f"target must be None, an int or one int per text ({n}); got {target!r}")
-    return [int(x) for x in t]
+    try:  # a fraction (1.5) is refused, never truncated to a class
+        return [int(x) for x in target_indices(target, n)]
+    except ValueError as exc:
+        raise ValueError(f"target must be None, an int or one int per text ({n}); got {target!r}: {exc}") from None
 
 
 class _TokenExplainer:
@@ -121,6 +126,7 @@ class _TokenExplainer:
         """The tokens (players) of ``text``, as the explanation's ``feature_names`` will list them."""
         return self.model.tokenize(text)
 
+    @guarded
     def explain(self, texts: str | Sequence[str], target: Any = None) -> Any:
         """One string: a single-sample :class:`Explanation`; a list: a list of them (lengths differ).
 
@@ -129,7 +135,7 @@ class _TokenExplainer:
         """
         if isinstance(texts, str):
             return self.explain_tokens(self.model.tokenize(texts), _targets(target, 1)[0])
-        texts = list(texts)
+        texts = check_texts(texts)
         return [self.explain_tokens(self.model.tokenize(t), tt)
                 for t, tt in zip(texts, _targets(target, len(texts)), strict=True)]
 
@@ -140,7 +146,7 @@ class _TokenExplainer:
             raise ValueError("no tokens to explain: pass a text with at least one token")
         full = self.model.predict([tokens])[0]
         k = full.size
-        t = int(np.argmax(full)) if target is None else int(target)
+        t = int(np.argmax(full)) if target is None else int(target_indices(target, 1)[0])
         if not 0 <= t < k:
             raise ValueError(f"target {t} is out of range: the model gives {k} outputs (0..{k - 1})")
         values, base, diag = self._attribute(tokens, t, full[t])
@@ -148,7 +154,7 @@ class _TokenExplainer:
         return Explanation(values, base_values=base, feature_names=tokens, target=t, outputs=full[t],
                            output_names=names if names is not None and len(names) == k else None,
                            method=diag.pop("method", self.method), params=self._params(), diagnostics=diag,
-                           _single=True)
+                           layout="tokens", _single=True)
 
     def _attribute(self, tokens: Tokens, t: int, output: float) -> tuple[np.ndarray, float, dict[str, Any]]:
         raise NotImplementedError
@@ -185,10 +191,9 @@ class TokenShap(_TokenExplainer):
     def __init__(self, model_or_predict_fn: Any, tokenizer: Callable[[str], Sequence[str]] | None = None, *,
                  max_exact: int = 12, n_samples: int = 2048, seed: int = 0,
                  detokenizer: Callable[[Sequence[str]], str] | None = None, batch_size: int = 4096) -> None:
-        if not isinstance(max_exact, int) or not 0 <= max_exact <= 20:
-            raise ValueError(f"max_exact must be an int in 0..20 (2**max_exact model calls), got {max_exact!r}")
-        if not isinstance(n_samples, int) or n_samples < 16:
-            raise ValueError(f"n_samples must be an int >= 16 (coalitions per long text), got {n_samples!r}")
+        check_int(max_exact, "max_exact", min=0, max=20)  # 2**max_exact model calls
+        check_int(n_samples, "n_samples", min=16)  # coalitions per long text
+        check_int(seed, "seed", min=0)
         super().__init__(model_or_predict_fn, tokenizer, detokenizer=detokenizer, batch_size=batch_size)
         self.max_exact, self.n_samples, self.seed = max_exact, n_samples, int(seed)
 
@@ -205,6 +210,9 @@ class TokenShap(_TokenExplainer):
             v = self.model.predict(_keep(tokens, Z))[:, t]
             phi = shapley_from_values(v[None], m)[0]
             return phi, float(v[0]), {"method": "token_shap_exact", "exact": True, "n_coalitions": len(Z)}
+        if self.n_samples < 2 * m + 2:
+            raise ValueError(f"n_samples={self.n_samples} is too few for a text of {m} tokens: a sampled estimate needs "
+                             f"at least 2 coalitions per token + 2 = {2 * m + 2}; pass n_samples >= {2 * m + 2}")
         Z, w, half = sample_coalitions(m, self.n_samples, np.random.default_rng(self.seed))
         v_all = self.model.predict([[], *_keep(tokens, Z)])[:, t]
         v0, v1 = v_all[:1], np.array([output])

@@ -24,7 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from nbexplain.models import eval_mode
 from nbexplain.text.tokenizer import Vocabulary, detokenize, tokenize
+from nbexplain.validate import LabelError, check_class_names, check_int, check_number
 
 
 class BagOfEmbeddings(nn.Module):
@@ -118,15 +120,10 @@ class TextClassifier:
         """
         lists = list(token_lists)
         outs = []
-        was_training = self.module.training
-        try:
-            self.module.eval()
-            with torch.no_grad():
-                for start in range(0, len(lists), batch_size):
-                    ids, offsets = self._batch(lists[start:start + batch_size])
-                    outs.append(self.module(ids, offsets).double().numpy())
-        finally:
-            self.module.train(was_training)
+        with eval_mode(self.module), torch.no_grad():
+            for start in range(0, len(lists), batch_size):
+                ids, offsets = self._batch(lists[start:start + batch_size])
+                outs.append(self.module(ids, offsets).double().numpy())
         return np.concatenate(outs) if outs else np.zeros((0, len(self.class_names)))
 
     def predict_proba_tokens(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
@@ -190,6 +187,15 @@ def train_text_classifier(
         raise ValueError(f"labels must be one int per text: got shape {list(y.shape)} for {len(texts)} texts")
     if len(texts) == 0:
         raise ValueError("no training texts: pass at least one text per class")
+    if y.dtype.kind in "OSU":
+        raise LabelError(f"labels hold {type(y[0]).__name__} values ({y[0]!r}); labels must be class indices 0..K-1 "
+                         "(ints): map them with pd.factorize or LabelEncoder and pass the names as class_names")
+    class_names = check_class_names(class_names)
+    check_int(epochs, "epochs", min=1, max=100_000)
+    check_int(dim, "dim", min=1, max=4096)
+    check_int(min_count, "min_count", min=1)
+    check_int(seed, "seed", min=0)
+    check_number(lr, "lr", min=0.0, min_open=True)
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise ValueError(f"labels must be class indices 0..K-1 (ints), got dtype {y.dtype} with minimum {y.min()}")
     k = int(y.max()) + 1 if class_names is None else len(class_names)
