@@ -31,6 +31,25 @@ def _numeric(name: str, a: Any) -> np.ndarray:
     return arr
 
 
+#: How one sample's attribution axes are laid out (``Explanation.layout``).
+LAYOUTS = ("features", "tokens", "HW", "CHW", "HWC", "layer")
+_LAYOUT_RANK = {"features": 1, "tokens": 1, "HW": 2, "CHW": 3, "HWC": 3}
+
+
+def default_layout(feature_shape: tuple[int, ...]) -> str:
+    """The layout an Explanation takes when its producer states none: by the feature rank.
+
+    1-D ``"features"``, 2-D ``"HW"``, 3-D ``"CHW"`` (torch's channels-first), otherwise
+    ``"layer"`` (an activation-shaped map). A producer with another layout (shap's channels-last
+    images, tokens, a layer's activations) says so with ``layout=``.
+
+    Example:
+        >>> default_layout((4,)), default_layout((3, 8, 8)), default_layout((2, 3, 4, 5))
+        ('features', 'CHW', 'layer')
+    """
+    return {1: "features", 2: "HW", 3: "CHW"}.get(len(feature_shape), "layer")
+
+
 class Explanation:
     """Attributions for ``n`` samples, plus what is needed to draw and check them.
 
@@ -39,6 +58,8 @@ class Explanation:
     as in shap). ``target`` holds the explained output index per sample and ``outputs`` the model
     output there, so a waterfall can run from the base value to the prediction. ``diagnostics``
     arrays whose first axis has length ``n`` are per-sample and are sliced with the samples.
+    ``layout`` says how one sample's axes are laid out, one of :data:`LAYOUTS` (default by rank,
+    see :func:`default_layout`); every view reads it (:meth:`image_values`) instead of guessing.
 
     Example:
         >>> import numpy as np
@@ -61,6 +82,7 @@ class Explanation:
         method: str = "",
         params: dict[str, Any] | None = None,
         diagnostics: dict[str, Any] | None = None,
+        layout: str | None = None,
         _single: bool = False,
     ) -> None:
         values = _numeric("values", values)
@@ -105,6 +127,8 @@ class Explanation:
             if len(self.feature_names) != want:
                 raise ValueError(f"got {len(self.feature_names)} feature_names but values have {want} features "
                                  f"(feature shape {fs}); pass one name per feature or None")
+            # Repeated names are kept (a text repeats words; views label them "dup (2)"); the
+            # explainers refuse duplicate column names, where a name would pick the first column.
         self.output_names = None if output_names is None else [str(o) for o in output_names]
         if self.output_names is not None and self.has_output_axis and len(self.output_names) != values.shape[-1]:
             raise ValueError(f"got {len(self.output_names)} output_names but values have {values.shape[-1]} outputs "
@@ -113,6 +137,13 @@ class Explanation:
             bad = (self._target < 0) | (self._target >= len(self.output_names))
             if bad.any():
                 raise ValueError(f"target {self._target[bad][0]} is outside output_names (0..{len(self.output_names) - 1})")
+        self.layout = default_layout(self.feature_shape) if layout is None else str(layout)
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        want_rank = _LAYOUT_RANK.get(self.layout)
+        if want_rank is not None and len(self.feature_shape) != want_rank:
+            raise ValueError(f"layout {self.layout!r} needs {want_rank}-D attributions per sample, but the "
+                             f"feature shape is {self.feature_shape}; pass the layout that matches the values")
         self.method = str(method)
         self.params = dict(params or {})
         self.diagnostics = dict(diagnostics or {})
@@ -143,6 +174,26 @@ class Explanation:
         """Shape of one sample's attributions, without the sample and output axes."""
         shape = self._values.shape[1:]
         return tuple(shape[:-1]) if self.has_output_axis else tuple(shape)
+
+    def image_values(self, values: Any = None) -> np.ndarray:
+        """One sample's map as ``(C, H, W)`` or ``(H, W)``, whatever the producer's layout.
+
+        ``values``: the map to lay out (default this single sample's values); ``"HWC"`` maps are
+        moved to channels-first. Raises ``ValueError`` for a layout that is no image.
+
+        Example:
+            >>> import numpy as np
+            >>> e = Explanation(np.zeros((1, 4, 5, 3)), layout="HWC")
+            >>> e[0].image_values().shape
+            (3, 4, 5)
+        """
+        v = np.asarray(self.values if values is None else values)
+        if self.layout == "HWC":
+            return np.moveaxis(v, -1, 0)
+        if self.layout in ("HW", "CHW"):
+            return v
+        raise ValueError(f"this explanation's layout is {self.layout!r} ({self.method or 'unknown method'}), not an "
+                         "image; draw it with FeatureBars or TextTokens, or pass the map of an image method")
 
     @property
     def n_samples(self) -> int:
@@ -205,7 +256,7 @@ class Explanation:
 
         out = Explanation(self._values[idx], cut(self._base), cut(self._data), feature_names=self.feature_names,
                           output_names=self.output_names, target=cut(self._target), outputs=cut(self._outputs),
-                          method=self.method, params=self.params,
+                          method=self.method, params=self.params, layout=self.layout,
                           diagnostics=_slice_diagnostics(self.diagnostics, idx[0] if single else idx, self._n))
         if single:
             out._single = True

@@ -20,6 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from nbexplain.guard import rng_guard
+from nbexplain.output_kind import check_returns, remembered_kind, to_probabilities
+from nbexplain.validate import check_model_output, explain_model_error, ragged_output_error
+
 OUTPUTS = ("auto", "logits", "probabilities", "raw")
 PredictFn = Callable[[np.ndarray], np.ndarray]
 
@@ -70,27 +74,27 @@ def to_numpy(x: Any) -> np.ndarray:
 
 
 def _as_2d(out: Any, n: int, what: str) -> np.ndarray:
-    arr = to_numpy(out)
+    try:
+        arr = to_numpy(out)
+    except ValueError as exc:  # numpy: "inhomogeneous shape" for a ragged list of rows
+        raise ragged_output_error(what) from exc
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{what} returned dtype {arr.dtype}; it must return numbers (n, k)")
     arr = arr.astype(np.float64)
     if arr.ndim == 0 or arr.shape[0] != n:
         raise ValueError(f"{what} returned shape {arr.shape} for {n} input rows; it must return one row "
                          f"per input, (n, k) or (n,)")
-    arr = arr.reshape(n, -1)
-    bad = np.isnan(arr).any(axis=1)
-    if bad.any():
-        raise ValueError(f"{what} returned NaN for {int(bad.sum())} of {n} rows (first: row {int(np.argmax(bad))}); "
-                         "check the inputs (scaling, missing values) and the model")
-    return arr
+    return check_model_output(arr.reshape(n, -1), what)  # NaN or inf named, with the row
 
 
 @contextlib.contextmanager
 def eval_mode(model: Any) -> Iterator[Any]:
-    """Eval mode inside the block; every submodule's ``training`` flag restored on exit, also on error.
+    """Eval mode inside the block, under the one state guard (:func:`nbexplain.guard.guard`).
 
-    (``model.train(was_training)`` would set every submodule alike, un-freezing a BatchNorm the
-    user had put in eval mode on purpose.)
+    Every submodule's ``training`` flag is restored on exit, also on error (``model.train(was)``
+    would set every submodule alike, un-freezing a BatchNorm the user had put in eval mode on
+    purpose), and so are hooks, buffers, ``requires_grad``, ``.grad``, the autograd mode and the
+    global random states.
 
     Example:
         >>> import torch
@@ -103,13 +107,10 @@ def eval_mode(model: Any) -> Iterator[Any]:
         >>> m[0].training, m[1].training
         (True, False)
     """
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
+    from nbexplain.guard import guard
+
+    with guard(model, eval_mode=True):
         yield model
-    finally:
-        for m, mode in modes:
-            m.training = mode
 
 
 def _torch_forward(model: Any, batch_size: int) -> PredictFn:
@@ -117,26 +118,29 @@ def _torch_forward(model: Any, batch_size: int) -> PredictFn:
 
     def forward(X: np.ndarray) -> np.ndarray:
         device = model_device(model)
+        dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
         outs = []
         with eval_mode(model), torch.no_grad():
             for start in range(0, len(X), batch_size):
-                chunk = torch.as_tensor(np.asarray(X[start:start + batch_size]), dtype=torch.float32, device=device)
-                outs.append(model(chunk).detach().float().cpu().reshape(len(chunk), -1).numpy())
+                # a copy, never a view of the caller's array: an in-place first layer writes into it
+                chunk = torch.tensor(np.asarray(X[start:start + batch_size]), dtype=dtype, device=device)
+                try:
+                    out = model(chunk)
+                except RuntimeError as exc:  # torch's shape message, said in the user's terms
+                    hint = explain_model_error(exc, chunk, model)
+                    if hint is not None:
+                        raise hint from exc
+                    raise
+                if not isinstance(out, torch.Tensor):
+                    raise TypeError(f"{type(model).__name__}.forward returned {type(out).__name__}; it must "
+                                    "return one tensor (n, k) of outputs (wrap it, e.g. lambda x: model(x)[0])")
+                outs.append(out.detach().float().cpu().reshape(len(chunk), -1).numpy())
         return np.concatenate(outs, axis=0) if outs else np.zeros((0, 1))
 
     return forward
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    if z.shape[1] == 1:
-        p = 1.0 / (1.0 + np.exp(-z))
-        return np.concatenate([1.0 - p, p], axis=1)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def as_predict_fn(model: Any, *, output: str = "auto", batch_size: int = 1024) -> PredictFn:
+def as_predict_fn(model: Any, *, output: str = "auto", batch_size: int = 1024, returns: str = "auto") -> PredictFn:
     """Wrap ``model`` as ``f(X) -> float64 array (n, k)`` (``k = 1`` for 1-D outputs).
 
     ``model``: a ``torch.nn.Module`` (called in eval mode under ``no_grad`` on float32 input on
@@ -148,8 +152,15 @@ def as_predict_fn(model: Any, *, output: str = "auto", batch_size: int = 1024) -
       ``"auto"`` uses it; ``"raw"`` uses ``predict``);
     - ``"logits"``: scores before softmax (torch / callable output; ``decision_function`` for
       estimators);
-    - ``"probabilities"``: class probabilities; torch and callable outputs are taken as logits
-      (softmax, or sigmoid ``[1 - p, p]`` for one output), ``predict_proba`` as is.
+    - ``"probabilities"``: class probabilities; ``predict_proba`` as is; a torch or callable
+      output goes through softmax (sigmoid ``[1 - p, p]`` for one output) only when it is logits:
+      ``returns`` (``"auto"``, ``"logits"``, ``"probabilities"``) says what the model returns, and
+      ``"auto"`` detects it on the first output with :func:`nbexplain.output_kind.detect` (a model
+      ending in softmax is not pushed through a second one).
+
+    The model never sees the caller's array itself, only a copy (an in-place first layer cannot
+    change the user's data), and runs inside the state guard (:mod:`nbexplain.guard`). NaN or inf
+    in the output raises, naming the row.
 
     Example:
         >>> import torch
@@ -159,7 +170,8 @@ def as_predict_fn(model: Any, *, output: str = "auto", batch_size: int = 1024) -
     """
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
+    check_returns(returns)
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     torch_model = is_torch_module(model)
     softmax = False
@@ -183,23 +195,35 @@ def as_predict_fn(model: Any, *, output: str = "auto", batch_size: int = 1024) -
         raise TypeError(f"cannot call a {type(model).__name__} with output={output!r}: pass a torch.nn.Module, "
                         "an estimator with predict_proba/predict, or a callable X -> (n, k)")
 
+    kind: list[str | None] = [None if returns == "auto" else returns]
+
     def predict(X: Any) -> np.ndarray:
         arr = to_numpy(X)
         if arr.ndim == 0:
             raise ValueError(f"inputs must have a sample axis (n, ...), got a scalar {arr!r}")
-        out = _as_2d(raw(arr), arr.shape[0], what)
-        return _softmax(out) if softmax else out
+        if not torch_model:
+            arr = arr.copy()  # the user's function may change its argument; never the caller's array
+        with rng_guard():
+            out = _as_2d(raw(arr), arr.shape[0], what)
+        if not softmax:
+            return out
+        if kind[0] is None:
+            kind[0] = remembered_kind(model, out)
+        return to_probabilities(out, kind[0], what=what)
 
     predict.__doc__ = f"Predictions of {what} as float64 (n, k)."
     return predict
 
 
-def predict_proba(model: Any, X: Any, *, batch_size: int = 1024) -> np.ndarray:
+def predict_proba(model: Any, X: Any, *, batch_size: int = 1024, returns: str = "auto") -> np.ndarray:
     """Class probabilities ``(n, k)``: ``predict_proba`` as is, torch/callable logits through softmax.
+
+    ``returns``: what a torch or callable model returns (``"auto"`` detects it, see
+    :func:`as_predict_fn`).
 
     Example:
         >>> import torch
         >>> predict_proba(torch.nn.Linear(2, 1), np.zeros((1, 2))).shape
         (1, 2)
     """
-    return as_predict_fn(model, output="probabilities", batch_size=batch_size)(X)
+    return as_predict_fn(model, output="probabilities", batch_size=batch_size, returns=returns)(X)

@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 
 from .models import is_torch_module, predict_proba, to_numpy
+from .output_kind import check_returns, declare, looks_like_probabilities
+from .validate import NonFiniteError, check_feature_names, check_finite, check_texts
 
-__all__ = ["DEFAULT_METHODS", "ExplainSession", "ProbabilityFunction", "looks_like_probabilities"]
+__all__ = ["DEFAULT_METHODS", "ExplainSession", "looks_like_probabilities"]
 
 #: Methods shown when ``methods="auto"``, per kind of data (the first is the what-if method).
 DEFAULT_METHODS = {
@@ -38,56 +40,6 @@ DEFAULT_METHODS = {
 }
 KINDS = ("table", "image", "text")
 _BACKGROUND_ROWS = 50
-
-
-class ProbabilityFunction:
-    """A plain callable that already returns class probabilities, marked as such.
-
-    :func:`nbexplain.models.predict_proba` takes a callable's output as logits (softmax); a
-    function whose rows are non-negative and sum to 1 is wrapped in this, so its numbers are
-    used as they are, by the panel and by every explainer.
-
-    Example:
-        >>> f = ProbabilityFunction(lambda X: np.c_[1 - X[:, 0], X[:, 0]])
-        >>> f.predict_proba(np.array([[0.25]])).tolist()
-        [[0.75, 0.25]]
-    """
-
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        return np.asarray(self.fn(X))
-
-    def __call__(self, X: Any) -> np.ndarray:
-        return self.predict_proba(X)
-
-
-def looks_like_probabilities(out: Any) -> bool:
-    """Rows of non-negative numbers that sum to 1 (two or more columns).
-
-    Example:
-        >>> looks_like_probabilities(np.array([[0.2, 0.8]])), looks_like_probabilities(np.array([[2.0, -1.0]]))
-        (True, False)
-    """
-    a = np.asarray(out, dtype=np.float64)
-    if a.ndim != 2 or a.shape[1] < 2 or a.size == 0:
-        return False
-    finite = a[np.all(np.isfinite(a), axis=1)]
-    return finite.size > 0 and bool(np.all(finite >= 0) and np.allclose(finite.sum(axis=1), 1.0, atol=1e-6))
-
-
-def _as_model(model: Any, probe: Any) -> Any:
-    """``model``, or a plain callable returning probabilities wrapped as :class:`ProbabilityFunction`."""
-    if is_torch_module(model) or hasattr(model, "predict_proba") or hasattr(model, "predict") or not callable(model):
-        return model
-    for batch in [probe, *(probe[i : i + 1] for i in range(len(probe)))]:
-        try:
-            out = model(batch)
-        except Exception:  # a failing row is reported per sample later; try the rows one by one
-            continue
-        return ProbabilityFunction(model) if looks_like_probabilities(out) else model
-    return model
 
 
 class _NullControl:
@@ -113,8 +65,8 @@ def detect_kind(X: Any) -> str:
     """
     if isinstance(X, str):
         raise ValueError("X is one string; pass a list of texts, e.g. [text]")
-    if isinstance(X, (list, tuple)) and X and all(isinstance(t, str) for t in X):
-        return "text"
+    if isinstance(X, (list, tuple)) and X and any(isinstance(t, str) for t in X):
+        return "text"  # a None or a number among the texts is then named by check_texts
     arr = np.asarray(X) if not hasattr(X, "detach") else to_numpy(X)
     if arr.dtype.kind in "US":
         return "text"
@@ -135,7 +87,9 @@ class ExplainSession:
     torch model). ``background``: rows that stand in for absent features (tables; default a
     seeded sample of 50 rows of ``X_train`` or ``X``). ``X_train``/``y_train``: the training split
     for the train-vs-test comparison. ``categorical``: ``{feature: {value: label}}`` or
-    ``{feature: [values]}`` for what-if dropdowns.
+    ``{feature: [values]}`` for what-if dropdowns. ``returns``: what the model outputs,
+    ``"probabilities"`` or ``"logits"`` (default ``"auto"``: detected once, by
+    :func:`nbexplain.output_kind.detect`, the same rule for every explainer and view).
 
     Example:
         >>> s = ExplainSession(mlp, X_test, y_test, X_train=X_train, y_train=y_train)   # doctest: +SKIP
@@ -157,12 +111,15 @@ class ExplainSession:
         categorical: dict[Any, Any] | None = None,
         cache_size: int = 512,
         seed: int = 0,
+        returns: str = "auto",
     ) -> None:
         self.model = model
+        if check_returns(returns) != "auto":
+            declare(model, returns)  # every explainer and view the session builds honours it
         self.kind = detect_kind(X)
         self.seed = int(seed)
         if self.kind == "text":
-            self.texts: list[str] | None = [str(t) for t in X]
+            self.texts: list[str] | None = check_texts(X, "X")
             self.X: Any = self.texts
             n = len(self.texts)
         else:
@@ -175,7 +132,6 @@ class ExplainSession:
             raise ValueError("X has no samples; pass at least one")
         self.n_samples = n
         self.y = None if y is None else np.asarray(to_numpy(y))
-        self.model = _as_model(model, self._probe())
         if self.y is not None and (self.y.ndim != 1 or self.y.shape[0] != n):
             raise ValueError(f"y must hold one label per sample: got shape {list(self.y.shape)} for {n} samples")
         if self.y is not None and self.y.dtype.kind not in "iub":
@@ -201,21 +157,13 @@ class ExplainSession:
         self.hits = self.misses = 0
 
     # -- set-up ---------------------------------------------------------------------------------
-    def _probe(self) -> Any:
-        if self.texts is not None:
-            return np.asarray(self.texts[:8], dtype=object)
-        return self.X[:8]
-
     def _feature_names(self, names: Sequence[str] | None) -> list[str]:
         if self.kind != "table":
             return [] if names is None else [str(f) for f in names]
         f = self.X.shape[1]
         if names is None:
             return [f"feature {i}" for i in range(f)]
-        out = [str(x) for x in names]
-        if len(out) != f:
-            raise ValueError(f"feature_names has {len(out)} names but X has {f} columns")
-        return out
+        return check_feature_names(names, f) or []
 
     def _background(self, background: Any) -> Any:
         if self.kind != "table":
@@ -224,7 +172,8 @@ class ExplainSession:
             bg = np.asarray(to_numpy(background), dtype=np.float64)
             if bg.ndim != 2 or bg.shape[1] != self.X.shape[1]:
                 raise ValueError(f"background must be rows (m, {self.X.shape[1]}); got shape {list(bg.shape)}")
-            return bg
+            return check_finite(bg, "background", feature_names=self.feature_names,
+                                fix="Pass background rows without missing values (drop or impute them)")
         pool = np.asarray(self.X_train if self.X_train is not None else self.X, dtype=np.float64)
         pool = pool[np.all(np.isfinite(pool), axis=1)]
         if pool.shape[0] == 0:
@@ -468,6 +417,28 @@ class ExplainSession:
             return self._cache[key]
         return None
 
+    def _check_sample_finite(self, i: int) -> None:
+        """Raise :class:`~nbexplain.validate.NonFiniteError` naming sample ``i``'s first NaN / inf feature.
+
+        (The explainers see a batch of one, so their own message would say "row 0".)
+        """
+        if self.texts is not None:
+            return
+        row = np.asarray(self.X[i])
+        if row.dtype.kind not in "fc" or np.isfinite(row).all():
+            return
+        flat = np.flatnonzero(~np.isfinite(row.reshape(-1)))
+        j = int(flat[0])
+        value = row.reshape(-1)[j]
+        kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+        if self.kind == "table":
+            where = f"feature {self.feature_names[j]!r} (column {j})" if self.feature_names else f"column {j}"
+        else:
+            where = f"position {tuple(int(a) for a in np.unravel_index(j, row.shape))}"
+        raise NonFiniteError(f"sample {i} holds {kind} in {where} ({flat.size} non-finite value"
+                             f"{'s' if flat.size > 1 else ''}); the explainers need finite inputs: impute it "
+                             "(e.g. sklearn.impute.SimpleImputer) or look at another sample")
+
     def explain(self, i: int, method: str) -> Any:
         """The explanation of sample ``i`` for its predicted class by ``method`` (LRU-cached).
 
@@ -484,6 +455,7 @@ class ExplainSession:
         if int(i) in self.errors:
             raise RuntimeError(f"the model failed on sample {i}, so it cannot be explained: {self.errors[int(i)]}")
         self.misses += 1
+        self._check_sample_finite(int(i))
         e = self._single(method, self.sample_input(int(i)), self.target_of(int(i)))
         self._cache[(method, int(i))] = e
         while len(self._cache) > self.cache_size:

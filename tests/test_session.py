@@ -146,7 +146,7 @@ def test_partial_dependence_and_surrogate(table: tuple[np.ndarray, np.ndarray]) 
 
 def test_bad_input_messages(table: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = table
-    with pytest.raises(ValueError, match="feature_names has 2 names but X has 4 columns"):
+    with pytest.raises(ValueError, match=r"got 2 feature_names but X has 4 features \(columns\)"):
         ExplainSession(_logistic, X, y, feature_names=["a", "b"], methods=["kernel_shap"])
     with pytest.raises(ValueError, match="one label per sample"):
         ExplainSession(_logistic, X, y[:-1], methods=["kernel_shap"])

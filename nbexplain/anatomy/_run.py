@@ -105,6 +105,7 @@ def call_model(model: Any, x: Any) -> Any:
     An exception of the model becomes :class:`ModelInputError` quoting the model's message (its
     first line) and the shape given; the original exception is chained as ``__cause__``.
     """
+    x = _copied(x)  # the model sees copies: an in-place first layer must not rewrite the caller's tensors
     try:
         if isinstance(x, dict):
             return model(**x)
@@ -124,3 +125,16 @@ def remove_all(handles: list[Any]) -> None:
     for h in handles:
         h.remove()
     handles.clear()
+
+
+def _copied(x: Any) -> Any:
+    """``x`` with every tensor in it cloned (dicts, tuples and lists kept as they are)."""
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return x.clone()
+    if isinstance(x, dict):
+        return {k: _copied(v) for k, v in x.items()}
+    if isinstance(x, (tuple, list)):
+        return type(x)(_copied(v) for v in x)
+    return x

@@ -160,8 +160,9 @@ class Heatmap(NbxWidget):
     def from_explanation(cls, explanation: Any, image: Any = None, *, output: int | None = None, **kwargs: Any) -> Heatmap:
         """A heatmap of a single-sample :class:`~nbexplain.explanation.Explanation` (``e[i]``).
 
-        ``values`` must be H x W or C x H x W (per-output values pick ``output``, default the
-        explanation's ``target``). ``image`` defaults to ``e.data`` when that looks like an
+        The explanation's ``layout`` says how its map is laid out (H x W, C x H x W, or shap's
+        H x W x C, moved to channels-first); per-output values pick ``output``, default the
+        explanation's ``target``. ``image`` defaults to ``e.data`` when that looks like an
         image of the same H, W (standardised inputs are min-max scaled for display).
 
         Example:
@@ -169,7 +170,7 @@ class Heatmap(NbxWidget):
             >>> Heatmap.from_explanation(e[0], title="saliency")  # doctest: +SKIP
         """
         e = require_single(explanation, "Heatmap.from_explanation")
-        values = pick_output(e, output)
+        values = e.image_values(pick_output(e, output)) if hasattr(e, "image_values") else pick_output(e, output)
         if image is None:
             image = guess_image(getattr(e, "data", None), values.shape[-2:])
         kwargs.setdefault("value_label", getattr(e, "method", "") or "attribution")
