@@ -6,6 +6,11 @@ cancel. :class:`TaskRunner` runs tasks one at a time on a daemon thread (or inli
 ``sync=True``) and tells listeners its state after every change. Pure Python: no widget imports
 (``nbexplain.widgets.progress.TaskProgress`` draws a runner's state).
 
+Nothing leaks over a notebook session: the worker thread holds only a weak reference to its
+runner while it waits, and ends after ``idle_timeout`` seconds without work (the next
+:meth:`TaskRunner.submit` starts a new one), so a runner (and the widget that owns it) that is
+dropped or closed is freed and its thread is gone.
+
 Example:
     >>> runner = TaskRunner(sync=True)
     >>> def count(control):
@@ -24,20 +29,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from nbexplain.explanation import Explanation
-
-__all__ = ["Cancelled", "Task", "TaskControl", "TaskRunner", "explain_dataset", "predict_dataset"]
+__all__ = ["Cancelled", "Task", "TaskControl", "TaskRunner", "concat_explanations", "explain_dataset", "predict_dataset"]
 
 _log = logging.getLogger(__name__)
 
 #: Seconds between two progress states sent to listeners (the final one is always sent).
 PROGRESS_INTERVAL = 0.05
+#: Seconds an idle worker thread waits for a new task before it ends.
+IDLE_TIMEOUT = 1.0
 
 
 class Cancelled(Exception):
@@ -135,6 +139,8 @@ class TaskRunner:
     where ``last`` is how the latest finished task ended ("done", "cancelled", "error" or ""),
     ``queued`` the number of waiting tasks and ``task`` counts the tasks started so far.
     Progress states are sent at most every ``progress_interval`` seconds (0: every one).
+    The worker ends after ``idle_timeout`` seconds without a task and holds no strong
+    reference to the runner while it waits, so a dropped runner is freed and its thread ends.
 
     Example:
         >>> runner = TaskRunner()
@@ -145,9 +151,12 @@ class TaskRunner:
     """
 
     def __init__(self, *, sync: bool = False, progress_interval: float = PROGRESS_INTERVAL,
-                 name: str = "nbexplain-tasks") -> None:
+                 name: str = "nbexplain-tasks", idle_timeout: float | None = None) -> None:
         self.sync = bool(sync)
         self.progress_interval = float(progress_interval)
+        self.idle_timeout = float(IDLE_TIMEOUT if idle_timeout is None else idle_timeout)
+        if not self.idle_timeout > 0:
+            raise ValueError(f"idle_timeout must be > 0 seconds, got {idle_timeout!r}")
         self._name = name
         self._cond = threading.Condition()
         self._queue: deque[Task] = deque()
@@ -158,6 +167,8 @@ class TaskRunner:
         self._last_emit = 0.0
         self._closed = False
         self._thread: threading.Thread | None = None
+        # When the runner is garbage-collected, wake its idle worker so it ends at once.
+        weakref.finalize(self, _wake, self._cond).atexit = False
 
     # -- public API ------------------------------------------------------------------------
     def submit(self, fn: Callable[[TaskControl], Any], *, label: str = "",
@@ -241,11 +252,20 @@ class TaskRunner:
 
         return unsubscribe
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
     def close(self, timeout: float = 5.0) -> None:
-        """Cancel everything and stop the worker (waits up to ``timeout`` s for it to end)."""
+        """Cancel everything, drop the listeners and stop the worker (waits up to ``timeout`` s).
+
+        Closing twice is harmless; :meth:`submit` refuses new tasks afterwards.
+        """
         self.cancel()
         with self._cond:
             self._closed = True
+            self._listeners.clear()
             self._cond.notify_all()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -263,20 +283,21 @@ class TaskRunner:
 
     # -- the worker ------------------------------------------------------------------------
     def _ensure_thread(self) -> None:
+        """Start a worker unless one is alive (caller holds the lock)."""
         if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._worker, name=self._name, daemon=True)
+            # The thread gets a weak reference: a bound method would keep the runner (and its
+            # listeners' widgets) alive for as long as the thread runs.
+            self._thread = threading.Thread(target=_worker_main, args=(weakref.ref(self), self._cond),
+                                            name=self._name, daemon=True)
             self._thread.start()
 
-    def _worker(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
-                if self._closed and not self._queue:
-                    return
-            self._run_queued()
+    def _idle_exit(self) -> None:
+        """The worker ends: forget it, so the next submit starts a new one (caller holds the lock)."""
+        if self._thread is threading.current_thread():
+            self._thread = None
 
     def _run_queued(self) -> None:
+        """Run queued tasks until the queue is empty (on the worker, or inline when sync)."""
         while True:
             with self._cond:
                 if not self._queue:
@@ -360,129 +381,42 @@ class TaskRunner:
             self._cond.acquire()
 
 
-# -- batched compute with progress -------------------------------------------------------------
-def _rows(X: Any) -> int:
-    try:
-        return len(X)
-    except TypeError as err:
-        raise TypeError(f"X must have a sample axis (an array, tensor, DataFrame or list), got "
-                        f"{type(X).__name__}") from err
+def _wake(cond: threading.Condition) -> None:
+    """Wake the waiting worker of a collected runner; never blocks (it may run inside the GC)."""
+    if cond.acquire(blocking=False):
+        try:
+            cond.notify_all()
+        finally:
+            cond.release()
 
 
-def _slice(X: Any, a: int, b: int) -> Any:
-    return X.iloc[a:b] if hasattr(X, "iloc") else X[a:b]
+def _worker_main(ref: weakref.ReferenceType[TaskRunner], cond: threading.Condition) -> None:
+    """The worker loop: run queued tasks; end when idle too long, closed or the runner is gone.
 
-
-def _check_batch(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    return int(batch_size)
-
-
-def explain_dataset(explainer: Any, X: Any, target: Any = None, *, batch_size: int = 64,
-                    control: TaskControl | None = None) -> Explanation:
-    """``explainer.explain(X, target)`` in batches of ``batch_size`` rows, with progress and cancel.
-
-    ``control.check()`` runs before each batch and ``control.progress(done, n)`` after it; the
-    result equals one ``explainer.explain(X, target)`` call for explainers that treat rows
-    independently. ``target``: None, one output index, or one per row (sliced with the rows).
-
-    Example:
-        >>> import numpy as np
-        >>> from nbexplain.explainers.kernel_shap import KernelShap
-        >>> ks = KernelShap(lambda A: A * [1.0, -1.0], np.zeros((2, 2)))
-        >>> explain_dataset(ks, np.ones((5, 2)), target=0, batch_size=2).values[:, 0].tolist()
-        [1.0, 1.0, 1.0, 1.0, 1.0]
+    Between tasks only ``ref`` (weak) and ``cond`` are held, so a runner nobody else refers to
+    is freed while its worker waits, and the worker then ends within ``idle_timeout``.
     """
-    if not hasattr(explainer, "explain"):
-        raise TypeError(f"explainer must have an explain(X, target) method, got {type(explainer).__name__}")
-    batch = _check_batch(batch_size)
-    n = _rows(X)
-    if n == 0:
-        raise ValueError("X is empty (0 rows); pass at least one sample to explain")
-    per_row = target is not None and np.ndim(target) > 0
-    if per_row and len(target) != n:
-        raise ValueError(f"target has {len(target)} entries but X has {n} rows; pass one target per row, "
-                         "one output index, or None")
-    control = control or TaskControl()
-    control.progress(0, n)
-    parts: list[Explanation] = []
-    for a in range(0, n, batch):
-        control.check()
-        b = min(n, a + batch)
-        t = _slice(target, a, b) if per_row else target
-        parts.append(explainer.explain(_slice(X, a, b), t))
-        control.progress(b, n)
-    return parts[0] if len(parts) == 1 else concat_explanations(parts)
+    while True:
+        runner = ref()
+        if runner is None:
+            return
+        with cond:
+            if not runner._queue:
+                if runner._closed:
+                    runner._idle_exit()
+                    return
+                timeout = runner.idle_timeout
+                runner = None  # wait on the weak reference only
+                cond.wait(timeout)
+                runner = ref()
+                if runner is None:
+                    return
+                if not runner._queue:  # idle (or closed, or cancelled while idle): end; submit restarts
+                    runner._idle_exit()
+                    return
+        runner._run_queued()
+        runner = None
 
 
-def predict_dataset(model: Any, X: Any, *, batch_size: int = 4096,
-                    control: TaskControl | None = None) -> np.ndarray:
-    """float32 class probabilities ``(n, K)`` of ``model`` on ``X``, in batches, with progress.
-
-    Uses :func:`nbexplain.models.predict_proba` (torch logits go through softmax).
-
-    Example:
-        >>> import numpy as np
-        >>> p = predict_dataset(lambda A: A, np.zeros((5, 3)), batch_size=2)
-        >>> p.dtype, p.shape, round(float(p[0, 0]), 4)
-        (dtype('float32'), (5, 3), 0.3333)
-    """
-    from nbexplain.models import predict_proba
-
-    batch = _check_batch(batch_size)
-    n = _rows(X)
-    if n == 0:
-        raise ValueError("X is empty (0 rows); pass at least one sample to predict")
-    control = control or TaskControl()
-    control.progress(0, n)
-    outs = []
-    for a in range(0, n, batch):
-        control.check()
-        b = min(n, a + batch)
-        outs.append(np.asarray(predict_proba(model, _slice(X, a, b)), dtype=np.float32))
-        control.progress(b, n)
-    return np.concatenate(outs, axis=0)
-
-
-def concat_explanations(parts: list[Explanation]) -> Explanation:
-    """Join explanations of consecutive row batches into one (per-sample diagnostics joined too).
-
-    Example:
-        >>> import numpy as np
-        >>> e = Explanation(np.ones((2, 3)), base_values=[0.0, 1.0])
-        >>> concat_explanations([e, e[:1]]).base_values.tolist()
-        [0.0, 1.0, 0.0]
-    """
-    if not parts:
-        raise ValueError("no explanations to join; pass at least one")
-    first = parts[0]
-    sizes = [len(p) for p in parts]
-
-    def join(name: str) -> Any:
-        arrays = [getattr(p, name) for p in parts]
-        if all(a is None for a in arrays):
-            return None
-        if any(a is None for a in arrays):
-            raise ValueError(f"cannot join explanations: some batches have {name} and some do not")
-        return np.concatenate([np.asarray(a) for a in arrays], axis=0)
-
-    return Explanation(join("values"), join("base_values"), join("data"), feature_names=first.feature_names,
-                       output_names=first.output_names, target=join("target"), outputs=join("outputs"),
-                       method=first.method, params=first.params,
-                       diagnostics=_join_diagnostics([p.diagnostics for p in parts], sizes))
-
-
-def _join_diagnostics(diags: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, val in diags[0].items():
-        vals = [d.get(key) for d in diags]
-        if isinstance(val, dict) and all(isinstance(v, dict) for v in vals):
-            out[key] = _join_diagnostics(vals, sizes)  # type: ignore[arg-type]
-        elif all(isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == s for v, s in zip(vals, sizes, strict=True)):
-            out[key] = np.concatenate(vals, axis=0)
-        elif all(isinstance(v, list) and len(v) == s for v, s in zip(vals, sizes, strict=True)):
-            out[key] = [x for v in vals for x in v]
-        else:
-            out[key] = val
-    return out
+# The batched helpers live in nbexplain.batched; kept importable from here.
+from nbexplain.batched import concat_explanations, explain_dataset, predict_dataset  # noqa: E402

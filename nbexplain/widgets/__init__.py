@@ -10,6 +10,7 @@ Example:
     >>> FeatureBars.what_if(model, X[0], data=X)            # doctest: +SKIP
 """
 
+from ._rerun import set_close_on_rerun
 from .anatomy import LayerInspector, ModelAnatomy
 from .beeswarm import Beeswarm
 from .channel_grid import ChannelGrid
@@ -49,4 +50,5 @@ __all__ = [
     "SurrogateView",
     "TaskProgress",
     "TextTokens",
+    "set_close_on_rerun",
 ]

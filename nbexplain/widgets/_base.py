@@ -4,6 +4,13 @@ Every view is drawn by the same ES module (``nbexplain/static/widget.js``, built
 ``npm run build`` or at ``pip install`` time); the synced trait ``_view`` picks the view
 (see ``docs/PROTOCOL.md``).
 
+Nothing leaks over a notebook session. The bundle is given to anywidget as its text, read once
+per process: a ``pathlib.Path`` would make anywidget keep every widget instance alive in its
+file-watching registry (manzt/anywidget#929), so closed widgets would never be freed.
+:func:`close_tree` closes a widget with every widget it made (children, layouts, styles, bqplot
+marks, links) and :func:`replace_children` closes the children a box drops, so closed and
+replaced widgets leave ipywidgets' registry and can be freed.
+
 Example:
     >>> from nbexplain.widgets import Heatmap
     >>> w = Heatmap([[0.0, 1.0], [-1.0, 0.5]], title="toy")   # doctest: +SKIP
@@ -14,16 +21,22 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import anywidget
+import ipywidgets
 import traitlets
+
+from ._rerun import track
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ESM_PATH = STATIC_DIR / "widget.js"
 CSS_PATH = STATIC_DIR / "widget.css"
+
+#: Bundle texts by file path, read once per process (every widget shares the same str object).
+_BUNDLE_TEXT: dict[str, str] = {}
 
 #: Traits that are not constructor arguments (ipywidgets internals; state Python sets itself).
 _NOT_KWARGS = frozenset({"comm", "keys", "log", "busy", "error"})
@@ -31,6 +44,26 @@ _NOT_KWARGS = frozenset({"comm", "keys", "log", "busy", "error"})
 
 class BundleMissingError(RuntimeError):
     """The front-end bundle ``nbexplain/static/widget.js`` was not built."""
+
+
+def _bundle_text(path: Path) -> str:
+    """The text of a bundle file, read once and cached; always holds a newline.
+
+    anywidget treats a one-line string that ends like a file name as a path to watch; a
+    newline makes sure the text is taken as source, never as a path.
+
+    Example:
+        >>> _bundle_text(ESM_PATH) is _bundle_text(ESM_PATH)   # doctest: +SKIP
+        True
+    """
+    key = str(path)
+    text = _BUNDLE_TEXT.get(key)
+    if text is None:
+        text = path.read_text(encoding="utf-8")
+        if "\n" not in text:
+            text += "\n"
+        text = _BUNDLE_TEXT.setdefault(key, text)
+    return text
 
 
 def _bundle_error() -> BundleMissingError:
@@ -53,9 +86,9 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
         ...     _view = traitlets.Unicode("heatmap").tag(sync=True)
     """
 
-    if ESM_PATH.is_file() and CSS_PATH.is_file():
-        _esm = ESM_PATH
-        _css = CSS_PATH
+    if ESM_PATH.is_file() and CSS_PATH.is_file():  # text, never a Path (see the module docstring)
+        _esm = _bundle_text(ESM_PATH)
+        _css = _bundle_text(CSS_PATH)
 
     _view = traitlets.Unicode("", help="str, which view draws this model; set by each subclass.").tag(
         sync=True
@@ -78,6 +111,16 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
         super().__init__(**kwargs)
         self._event_handlers: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         self.on_msg(self._dispatch_event)
+        track(self)  # a re-run of this cell closes this widget (see nbexplain.widgets._rerun)
+
+    def close(self) -> None:
+        """Close this widget and the widgets it refers to (its layout, for one).
+
+        Example:
+            >>> w.close(); w.comm is None     # doctest: +SKIP
+            True
+        """
+        close_tree(self)
 
     # -- browser events -------------------------------------------------------------------------
     def on_event(self, name: str, callback: Callable[[dict[str, Any]], None], remove: bool = False) -> None:
@@ -157,5 +200,115 @@ def _ensure_bundle() -> None:
         return
     if not (ESM_PATH.is_file() and CSS_PATH.is_file()):
         raise _bundle_error()
-    setattr(NbxWidget, "_esm", ESM_PATH.read_text(encoding="utf-8"))  # noqa: B010 (built after import)
-    setattr(NbxWidget, "_css", CSS_PATH.read_text(encoding="utf-8"))  # noqa: B010
+    setattr(NbxWidget, "_esm", _bundle_text(ESM_PATH))  # noqa: B010 (built after import)
+    setattr(NbxWidget, "_css", _bundle_text(CSS_PATH))  # noqa: B010
+
+
+# -- closing widget trees ------------------------------------------------------------------------
+#: Instance attributes never searched for widgets (traitlets' bookkeeping, the comm).
+_SKIP_ATTRS = frozenset({"comm", "_trait_notifiers", "_trait_validators", "_event_handlers",
+                         "_display_callbacks", "_msg_callbacks", "_property_lock", "_states_to_send"})
+
+
+def _widgets_in(value: Any, out: list[Any], depth: int = 0) -> None:
+    """Append the widgets in ``value`` (a widget, or lists, tuples and dicts of them)."""
+    if isinstance(value, ipywidgets.Widget):
+        out.append(value)
+    elif depth < 4 and isinstance(value, (list, tuple)):
+        for v in value:
+            if isinstance(v, (ipywidgets.Widget, list, tuple, dict)):
+                _widgets_in(v, out, depth + 1)
+    elif depth < 4 and isinstance(value, dict):
+        for v in value.values():
+            if isinstance(v, (ipywidgets.Widget, list, tuple, dict)):
+                _widgets_in(v, out, depth + 1)
+
+
+def widget_closure(roots: Iterable[Any]) -> list[Any]:
+    """``roots`` and every widget they refer to, through traits and instance attributes.
+
+    Found: children, layouts, styles, bqplot figures' marks, scales and axes, and widgets a
+    composite keeps as attributes (``dash.compare``, ``cv.views``); each widget once, roots first.
+
+    Example:
+        >>> import ipywidgets
+        >>> box = ipywidgets.VBox([ipywidgets.Label("a")])
+        >>> sorted(type(w).__name__ for w in widget_closure([box]))
+        ['Label', 'LabelStyle', 'Layout', 'Layout', 'VBox']
+    """
+    seen: dict[int, Any] = {}
+    stack: list[Any] = []
+    _widgets_in(list(roots), stack)
+    stack.reverse()
+    while stack:
+        w = stack.pop()
+        if id(w) in seen:
+            continue
+        seen[id(w)] = w
+        found: list[Any] = []
+        for name, value in list(vars(w).items()):
+            if name not in _SKIP_ATTRS:
+                _widgets_in(value, found, 1)
+        stack.extend(x for x in reversed(found) if id(x) not in seen)
+    return list(seen.values())
+
+
+def close_tree(*roots: Any, keep: Iterable[Any] = ()) -> int:
+    """Close ``roots`` and every widget they refer to, except what ``keep`` still refers to.
+
+    Each widget's ``_release()`` (a composite's own clean-up: stop a worker, unsubscribe)
+    runs first, then ipywidgets' ``Widget.close``, which takes the widget out of the registry
+    so it can be freed. Widgets already closed are skipped; returns how many were closed.
+
+    Example:
+        >>> import ipywidgets
+        >>> close_tree(ipywidgets.VBox([ipywidgets.Label("a")]))
+        5
+    """
+    kept = {id(w) for w in widget_closure(keep)}
+    closed = 0
+    for w in widget_closure(roots):
+        if id(w) in kept or getattr(w, "comm", None) is None:
+            continue
+        release = getattr(w, "_release", None)
+        if callable(release):
+            release()
+        ipywidgets.Widget.close(w)
+        closed += 1
+    return closed
+
+
+class ClosesTree:
+    """Mixin for composite widgets: :meth:`close` closes every widget the composite made.
+
+    Example:
+        >>> import ipywidgets
+        >>> class Pair(ClosesTree, ipywidgets.VBox):
+        ...     pass
+        >>> p = Pair([ipywidgets.Label("a")]); p.close(); p.children[0].comm is None
+        True
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        track(self)  # a re-run of this cell closes this widget (see nbexplain.widgets._rerun)
+
+    def close(self) -> None:
+        """Close this widget, its children and every widget it refers to (layouts, styles, charts)."""
+        close_tree(self)
+
+
+def replace_children(box: Any, children: Iterable[Any]) -> None:
+    """Set ``box.children`` and close the old children (and their widgets) no longer shown.
+
+    Example:
+        >>> import ipywidgets
+        >>> box = ipywidgets.VBox([ipywidgets.Label("old")])
+        >>> old = box.children[0]
+        >>> replace_children(box, [ipywidgets.Label("new")])
+        >>> old.comm is None, box.children[0].value
+        (True, 'new')
+    """
+    old = tuple(box.children)
+    box.children = tuple(children)
+    close_tree(*old, keep=[box])

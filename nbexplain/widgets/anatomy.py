@@ -27,6 +27,7 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
+from ._base import ClosesTree
 from ._traits import to_display_image, to_numpy
 from .anatomy_tabs import TAB_CLASSES, TAB_TITLES
 
@@ -52,7 +53,7 @@ def _as_batch(example_input: Any) -> Any:
     return x
 
 
-class LayerInspector(ipywidgets.VBox):  # type: ignore[misc]
+class LayerInspector(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """One layer of a torch model: activations, filters, weights, gradients, activation function.
 
     ``model``: a ``torch.nn.Module``; ``example_input``: a batch (N x ...), tensor or array;
@@ -319,7 +320,7 @@ class LayerInspector(ipywidgets.VBox):  # type: ignore[misc]
         self.heading.value = f"{node.name} ({node.type}): output {shape}, {node.n_params_total:,} parameters{calls}"
 
 
-class ModelAnatomy(ipywidgets.VBox):  # type: ignore[misc]
+class ModelAnatomy(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """The model's graph (left) and a :class:`LayerInspector` of the layer clicked in it (right).
 
     Arguments as :class:`LayerInspector`. ``.graph_view`` is the ``ModelGraphView``,
@@ -339,7 +340,8 @@ class ModelAnatomy(ipywidgets.VBox):  # type: ignore[misc]
         self.graph = self.inspector.graph
         self.graph_view = ModelGraphView(graph=self.graph.to_wire())
         self._layer_changed(self.inspector.layer)
-        self.graph_view.layout = ipywidgets.Layout(width="420px", min_width="300px", flex="0 0 auto")
+        gl = self.graph_view.layout  # set on its own Layout: a replaced one would stay open (a leak)
+        gl.width, gl.min_width, gl.flex = "420px", "300px", "0 0 auto"
         self.graph_view.on_event("select", lambda msg: self.inspector.show_layer(str(msg.get("name", ""))))
         self.inspector.on_layer_change(self._layer_changed)
         self.inspector.layout.flex = "1 1 auto"

@@ -24,6 +24,7 @@ import ipywidgets
 import numpy as np
 
 from ..diagnostics.agreement import agreement
+from ._base import ClosesTree, close_tree, replace_children
 from ._explanation import pick_output, pick_scalar, require_single
 from ._traits import to_display_image, to_numpy
 from .feature_bars import FeatureBars
@@ -44,11 +45,15 @@ def _error_text(exc: BaseException) -> str:
 def _values_of(result: Any) -> np.ndarray:
     """One sample's attributions from an Explanation (e[i], or a batch of one) or an array."""
     if hasattr(result, "values") and hasattr(result, "feature_shape"):
-        return np.asarray(pick_output(require_single(result, "CompareView.show")), dtype=np.float64)
+        single = require_single(result, "CompareView.show")
+        values = pick_output(single)
+        if getattr(single, "layout", None) in ("HW", "CHW", "HWC"):
+            values = single.image_values(values)  # the producer's layout, channels-first for the heatmap
+        return np.asarray(values, dtype=np.float64)
     return np.asarray(to_numpy(result), dtype=np.float64)
 
 
-class CompareView(ipywidgets.VBox):  # type: ignore[misc]
+class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """Up to four methods' explanations of one sample, side by side, plus their agreement.
 
     Parameters:
@@ -161,10 +166,18 @@ class CompareView(ipywidgets.VBox):  # type: ignore[misc]
             return
         self._view_kind = kind
         self.views = {name: self._make_view(kind, name) for name in names}
-        self.row.children = tuple(self.views.values())
+        replace_children(self.row, self.views.values())  # the views replaced are closed
         for name, w in self.views.items():
             for callback in self._new_view_callbacks:
                 callback(name, w)
+
+    def close(self) -> None:
+        """Close the view, its method widgets and agreement labels (layouts and styles too).
+
+        Example:
+            >>> cv.close()    # doctest: +SKIP
+        """
+        close_tree(self)
 
     def _make_view(self, kind: str, name: str) -> Any:
         if kind == "image":
@@ -279,7 +292,7 @@ class CompareView(ipywidgets.VBox):  # type: ignore[misc]
                     rows.append(f"{a} vs {b}: n/a ({who} failed)")
         if len(self.agreement_labels) != len(rows):
             self.agreement_labels = [ipywidgets.Label() for _ in rows]
-            self.agreement_box.children = tuple(self.agreement_labels)
+            replace_children(self.agreement_box, self.agreement_labels)
         for label, text in zip(self.agreement_labels, rows, strict=True):
             label.value = text
 

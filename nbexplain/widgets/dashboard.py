@@ -32,6 +32,7 @@ import traitlets
 from ..models import is_torch_module
 from ..session import ExplainSession
 from ..tasks import Cancelled, TaskRunner
+from ._base import ClosesTree, close_tree, replace_children
 from ._explanation import pick_output
 from ._traits import to_display_image
 from .progress import TaskProgress
@@ -46,7 +47,7 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split()) or '(no message)'}"
 
 
-class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
+class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """The nbexplain dashboard for one model and one data set.
 
     ``model``: a torch module, an estimator with ``predict_proba`` or a callable returning class
@@ -263,16 +264,21 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
         self._start_surrogate()
 
     def close(self) -> None:
-        """Stop the worker and close every widget the dashboard made.
+        """Stop the worker and close every widget the dashboard made (layouts and styles too).
+
+        Afterwards nothing refers to the dashboard any more (ipywidgets' registry, the worker
+        thread), so it is freed with its data once the notebook drops its last reference.
 
         Example:
             >>> dash.close()    # doctest: +SKIP
         """
-        if hasattr(self, "runner"):
-            self.runner.close()
-        for w in list(_descendants(self)):
-            w.close()
-        super().close()
+        close_tree(self)
+
+    def _release(self) -> None:
+        """Called by :func:`close_tree` before the widget closes: stop the worker."""
+        runner = self.__dict__.get("runner")
+        if runner is not None:
+            runner.close()
 
     # -- the sample shown -------------------------------------------------------------------------
     def _on_selected(self, change: Any) -> None:
@@ -568,7 +574,7 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
         self._global_started.add("global")
         s = self.session
         method = s.methods[0]
-        self.global_box.children = [ipywidgets.Label(f"computing {method} on up to {self.global_samples} samples...")]
+        replace_children(self.global_box, [ipywidgets.Label(f"computing {method} on up to {self.global_samples} samples...")])
         def compute(ctl: Any) -> Any:
             try:
                 if s.kind == "text":
@@ -586,13 +592,13 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
         again = ipywidgets.Button(description="compute again")
         again.add_class("nbx-compute-again")
         again.on_click(lambda _b: self._start_global())
-        self.global_box.children = [ipywidgets.Label("cancelled; the global views were not computed."), again]
+        replace_children(self.global_box, [ipywidgets.Label("cancelled; the global views were not computed."), again])
 
     def _global_failed(self, exc: BaseException) -> None:
         self._global_started.discard("global")
         retry = ipywidgets.Button(description="compute again")
         retry.on_click(lambda _b: self._start_global())
-        self.global_box.children = [ipywidgets.Label(f"the global views failed: {_short(exc)}"), retry]
+        replace_children(self.global_box, [ipywidgets.Label(f"the global views failed: {_short(exc)}"), retry])
 
     def _show_global(self, result: tuple[np.ndarray, np.ndarray]) -> None:
         idx, values = result
@@ -616,14 +622,14 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
             self.global_map = Heatmap(mean_abs, title=f"mean |{s.methods[0]}| over {idx.size} images",
                                       value_label=f"mean |{s.methods[0]}|")
             parts = [self.global_map]
-        self.global_box.children = parts
+        replace_children(self.global_box, parts)
 
     def _show_token_importance(self, result: tuple[list[str], np.ndarray]) -> None:
         from .global_views import ImportanceBars
 
         tokens, means = result
         self.importance = ImportanceBars(means[None, :], tokens, title=f"tokens with the largest mean |{self.session.methods[0]}|")
-        self.global_box.children = [self.importance]
+        replace_children(self.global_box, [self.importance])
 
     def _start_pdp(self, feature: int) -> None:
         s = self.session
@@ -668,12 +674,12 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
         split, slices = result
         s = self.session
         self.bias = BiasView(split, slices, feature_names=s.feature_names or None, on_feature=self._start_slices)
-        self.errors_box.children = [c for c in (self.confusion, self.bias) if c is not None]
+        replace_children(self.errors_box, [c for c in (self.confusion, self.bias) if c is not None])
 
     def _bias_failed(self, exc: BaseException) -> None:
         self._global_started.discard("errors")
-        self.errors_box.children = [c for c in (self.confusion,) if c is not None] + [
-            ipywidgets.Label(f"bias analysis failed: {_short(exc)}")]
+        replace_children(self.errors_box, [c for c in (self.confusion,) if c is not None] + [
+            ipywidgets.Label(f"bias analysis failed: {_short(exc)}")])
 
     def _start_slices(self, feature: int) -> None:
         s = self.session
@@ -690,13 +696,13 @@ class Dashboard(ipywidgets.VBox):  # type: ignore[misc]
             from .global_views import SurrogateView
 
             self.surrogate_view = SurrogateView(fit, s.feature_names)
-            self.surrogate_box.children = [self.surrogate_view]
+            replace_children(self.surrogate_box, [self.surrogate_view])
 
         def failed(exc: BaseException) -> None:
             self._global_started.discard("surrogate")
-            self.surrogate_box.children = [ipywidgets.Label(f"the surrogate could not be fitted: {_short(exc)}")]
+            replace_children(self.surrogate_box, [ipywidgets.Label(f"the surrogate could not be fitted: {_short(exc)}")])
 
-        self.surrogate_box.children = [ipywidgets.Label("fitting the global surrogate...")]
+        replace_children(self.surrogate_box, [ipywidgets.Label("fitting the global surrogate...")])
         self.runner.submit(lambda ctl: s.surrogate(), label="global surrogate", on_done=done, on_error=failed)
 
     def _on_cell(self, msg: dict[str, Any]) -> None:
@@ -725,12 +731,6 @@ def _spread(e: Any, dropped: np.ndarray) -> np.ndarray:
                          "the model's tokenizer does not round-trip its own output")
     full[kept] = values
     return full
-
-
-def _descendants(w: Any) -> Any:
-    for c in getattr(w, "children", ()):
-        yield from _descendants(c)
-        yield c
 
 
 #: Methods the picker offers besides the ones passed, per kind (fast enough to run per sample).

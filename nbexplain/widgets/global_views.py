@@ -19,6 +19,8 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
+from ._base import ClosesTree, replace_children
+
 __all__ = ["BiasView", "ImportanceBars", "PDPView", "SurrogateView"]
 
 BAR_COLOR = "#4c78a8"
@@ -92,7 +94,7 @@ class _HBarChart:
             self.bars.colors = list(colors) if colors is not None else [BAR_COLOR]
 
 
-class ImportanceBars(ipywidgets.VBox):  # type: ignore[misc]
+class ImportanceBars(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """Mean |attribution| per feature as sorted horizontal bars (largest on top).
 
     ``values``: attributions ``(n, F)`` (or an ``Explanation`` of a table; its names are used
@@ -138,7 +140,7 @@ class ImportanceBars(ipywidgets.VBox):  # type: ignore[misc]
         self.chart.set(self.shown_names, imp[self.order])
 
 
-class PDPView(ipywidgets.VBox):  # type: ignore[misc]
+class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """Partial dependence: the average curve (bold), ICE lines (faint), one sample highlighted.
 
     ``result_or_none``: a 1-D :class:`~nbexplain.explainers.partial_dependence.PartialDependence`
@@ -259,7 +261,7 @@ class PDPView(ipywidgets.VBox):  # type: ignore[misc]
             self.highlighted.visible = True
 
 
-class SurrogateView(ipywidgets.VBox):  # type: ignore[misc]
+class SurrogateView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """A global surrogate: signed coefficient bars (trees: feature importances and the rules),
     with its fidelity to the model as text. CSS class ``nbx-surrogate``.
 
@@ -328,7 +330,7 @@ class SurrogateView(ipywidgets.VBox):  # type: ignore[misc]
         self.chart.set([names[i] for i in order], vals[order], colors)
 
 
-class BiasView(ipywidgets.VBox):  # type: ignore[misc]
+class BiasView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """Train-vs-test metrics as a table of Labels and per-slice metric bars of one feature.
 
     ``split_report``: a :class:`~nbexplain.diagnostics.bias.SplitComparison` or None;
@@ -394,7 +396,7 @@ class BiasView(ipywidgets.VBox):  # type: ignore[misc]
             label.add_class("nbx-bias-header")
             label.style.font_weight = "bold"
         self.table.layout.grid_template_columns = f"repeat({len(header)}, auto)"
-        self.table.children = labels
+        replace_children(self.table, labels)  # the old cells are closed
         flagged = [n for n, f in r.overfit.items() if f]
         if flagged:
             self.verdict.value = (f"overfit: {r.flag_metric} on {', '.join(flagged)} is more than "

@@ -21,6 +21,7 @@ from typing import Any
 import ipywidgets
 
 from nbexplain.tasks import TaskRunner
+from nbexplain.widgets._base import ClosesTree, close_tree
 
 __all__ = ["TaskProgress", "format_state"]
 
@@ -53,7 +54,7 @@ def format_state(state: dict[str, Any]) -> str:
     return f"{label}: " + ", ".join(parts)
 
 
-class TaskProgress(ipywidgets.HBox):  # type: ignore[misc]
+class TaskProgress(ClosesTree, ipywidgets.HBox):  # type: ignore[misc]
     """Progress of ``runner``'s running task, shown after ``delay`` seconds, with a cancel button.
 
     Parts: ``.bar`` (``FloatProgress``; full and striped-looking "info" style when the total is
@@ -161,9 +162,11 @@ class TaskProgress(ipywidgets.HBox):  # type: ignore[misc]
             self.text.value = ""
 
     def close(self) -> None:
-        """Stop listening to the runner and close the widgets."""
+        """Stop listening to the runner and close the widgets (the bar, label, button, layouts)."""
+        close_tree(self)
+
+    def _release(self) -> None:
+        """Called by :func:`~nbexplain.widgets._base.close_tree` first: unsubscribe, stop the timer."""
         self._unsubscribe()
-        self._cancel_timer()
-        for child in (self.bar, self.text, self.cancel_button):
-            child.close()
-        super().close()
+        with self._lock:
+            self._cancel_timer()

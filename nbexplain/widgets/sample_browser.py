@@ -23,6 +23,7 @@ import numpy as np
 import traitlets
 
 from ..diagnostics.browse import FULL_RANGE, SampleFilter, fold_texts, select
+from ._base import ClosesTree
 from .sample_table import SampleTable
 
 __all__ = ["SampleBrowser"]
@@ -31,7 +32,7 @@ __all__ = ["SampleBrowser"]
 ANY = -1
 
 
-class SampleBrowser(ipywidgets.VBox):  # type: ignore[misc]
+class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """Filter controls, a paged :class:`SampleTable` and a sample stepper, over one data set.
 
     ``probabilities``: ``(n, K)``; ``y``: labels as class indices (enables the misclassified and

@@ -16,6 +16,7 @@ import numpy as np
 import traitlets
 
 from ..models import is_torch_module
+from ._base import ClosesTree, close_tree
 from ._explanation import pick_output
 from ._traits import to_display_image, to_numpy
 from ._whatif import make_explainer, predict_probabilities
@@ -31,7 +32,7 @@ IMAGE_METHODS = ("saliency", "gradient_x_input", "smoothgrad", "integrated_gradi
 TABLE_METHODS = ("kernel_shap", "shap", "lime_batched", "lime")
 
 
-class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
+class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """A sample selector, the sample with its top predicted classes, and its explanation.
 
     ``X``: images ``(n, C, H, W)`` or ``(n, H, W)`` (shown as a :class:`Heatmap` over the image;
@@ -109,7 +110,7 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         names = None if feature_names is None else [str(f) for f in feature_names]
         self.slider = ipywidgets.IntSlider(0, min=0, max=n - 1, description="sample", continuous_update=False)
         self.number = ipywidgets.BoundedIntText(0, min=0, max=n - 1, layout={"width": "7em"})
-        ipywidgets.jslink((self.slider, "value"), (self.number, "value"))
+        self._number_link = ipywidgets.jslink((self.slider, "value"), (self.number, "value"))  # kept: closed with us
         self.cached_label = ipywidgets.Label("0 cached")
         self.panel = SamplePanel(kind=self.kind, n_samples=n)
         self.heatmap: Heatmap | None = None
@@ -273,16 +274,12 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         return to_display_image(x, normalize=True)
 
     def close(self) -> None:
-        """Close the explorer and every widget it made.
+        """Close the explorer and every widget it made (links, layouts and styles too).
 
         Example:
             >>> ex.close()    # doctest: +SKIP
         """
-        parts = ("slider", "number", "method_choice", "cached_label", "panel", "heatmap", "bars")
-        for w in [getattr(self, name, None) for name in parts] + list(self.children):
-            if w is not None:
-                w.close()
-        super().close()
+        close_tree(self)
 
     # -- showing a sample ---------------------------------------------------------------------
     def _on_index(self, change: Any) -> None:
@@ -308,7 +305,7 @@ class SampleExplorer(ipywidgets.VBox):  # type: ignore[misc]
         with view._computing("the explainer failed on this sample"):  # type: ignore[union-attr]
             e = self.explanation(i)
             if self.heatmap is not None:
-                values = pick_output(e)
+                values = e.image_values(pick_output(e))  # the producer's layout (HWC, CHW, HW)
                 image: np.ndarray | None = self.display_image(i)
                 with self.heatmap.hold_sync():
                     if image is None or tuple(image.shape[:2]) != tuple(values.shape[-2:]):
