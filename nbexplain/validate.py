@@ -83,6 +83,20 @@ def _kind(values: np.ndarray) -> str:
     return "NaN" if nan else "inf" if pos else "-inf"
 
 
+def _non_finite_as_numpy(arr: Any) -> np.ndarray | None:
+    """None when ``arr`` (numpy or torch, any device) is all finite (or not floating); else it as numpy."""
+    if _torch_tensor(arr):
+        import torch
+
+        if not torch.is_floating_point(arr) or bool(torch.isfinite(arr).all()):
+            return None
+        return arr.detach().float().cpu().numpy()
+    a = np.asarray(arr)
+    if a.dtype.kind not in "fc" or np.isfinite(a).all():
+        return None
+    return a
+
+
 def check_finite(arr: Any, name: str, *, feature_names: Sequence[str] | None = None, fix: str | None = None) -> Any:
     """Return ``arr`` unchanged when every entry is finite; else a :class:`NonFiniteError`.
 
@@ -95,16 +109,9 @@ def check_finite(arr: Any, name: str, *, feature_names: Sequence[str] | None = N
         >>> check_finite(np.ones((2, 2)), "X").shape
         (2, 2)
     """
-    if _torch_tensor(arr):
-        import torch
-
-        if not torch.is_floating_point(arr) or bool(torch.isfinite(arr).all()):
-            return arr
-        a = arr.detach().float().cpu().numpy()
-    else:
-        a = np.asarray(arr)
-        if a.dtype.kind not in "fc" or np.isfinite(a).all():
-            return arr
+    a = _non_finite_as_numpy(arr)
+    if a is None:
+        return arr
     bad = ~np.isfinite(a)
     first = np.unravel_index(int(np.argmax(bad)), a.shape) if a.ndim else ()
     kind = _kind(a[bad])
@@ -143,16 +150,9 @@ def check_model_output(arr: Any, what: str) -> Any:
         ...
         nbexplain.validate.NonFiniteError: f returned inf for 1 of 1 rows (first: row 0, output 1); the model overflows or divides by zero on these inputs: check the inputs (scaling, missing values) and the model (a log of 0, an exp of a large logit)
     """
-    if _torch_tensor(arr):
-        import torch
-
-        if not torch.is_floating_point(arr) or bool(torch.isfinite(arr).all()):
-            return arr
-        a = arr.detach().float().cpu().numpy()
-    else:
-        a = np.asarray(arr)
-        if a.dtype.kind not in "fc" or np.isfinite(a).all():
-            return arr
+    a = _non_finite_as_numpy(arr)
+    if a is None:
+        return arr
     a2 = a.reshape(len(a), -1) if a.ndim else a.reshape(1, 1)
     bad = ~np.isfinite(a2)
     rows = bad.any(axis=1)

@@ -6,10 +6,7 @@ points at ``sys.executable``), 120 s per cell, in a temporary copy of the folder
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -21,22 +18,6 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel", "sample_table", "text_tokens", "beeswarm", "confusion_matrix",
              "model_graph", "channel_grid"}
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
-
-
-@pytest.fixture
-def venv_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A ``python3`` kernelspec for this interpreter, first on the Jupyter path; nbexplain importable."""
-    spec_dir = tmp_path / "jupyter" / "kernels" / "python3"
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (nbexplain tests)",
-        "language": "python",
-    }))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    return "python3"
 
 
 def _nbexplain_models(nb: nbformat.NotebookNode) -> list[str]:

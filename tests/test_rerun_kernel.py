@@ -9,14 +9,9 @@ widgets another cell made.
 from __future__ import annotations
 
 import json
-import os
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
 
 SETUP = """
 import gc, threading, numpy as np
@@ -37,18 +32,10 @@ OTHER = "keep = nbx.Heatmap(np.ones((4, 4)))"
 
 
 @pytest.fixture
-def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def kernel(venv_kernel: str) -> Any:
     from jupyter_client.manager import KernelManager
 
-    spec_dir = tmp_path / "jupyter" / "kernels" / "nbx-rerun"
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "nbexplain re-run test", "language": "python"}))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    km = KernelManager(kernel_name="nbx-rerun")
+    km = KernelManager(kernel_name=venv_kernel)
     km.start_kernel()
     kc = km.client()
     kc.start_channels()
