@@ -45,6 +45,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ._notebook_run import (
+    WIDGET_STATE_MIME,
+    ExportError,
+    MissingWidgetStateError,
+    NotebookExecutionError,
+    VendoredFilesMissingError,
+    check_widget_state,
+    save_notebook,
+)
+from ._notebook_run import execute as run_notebook
+
 __all__ = [
     "ExportError",
     "MissingWidgetStateError",
@@ -52,6 +63,7 @@ __all__ = [
     "VendoredFilesMissingError",
     "export_html",
     "main",
+    "save_notebook",
     "vendored_files",
 ]
 
@@ -66,8 +78,6 @@ _ANYWIDGET_AMD = ("nbextension", "index.js")
 #: ``@jupyter-widgets/base``, which the html-manager embed defines.
 AMD_WIDGET_MODULES = {"bqplot": "pip install bqplot", "bqscales": "pip install bqplot (it installs bqscales)"}
 
-WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
-WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 # nbconvert's "lab" page, changed: require.js is followed by a require.config that maps `anywidget`
 # (and `bqplot` / `bqscales` when used) to the local AMD files; the require.js tag names a local folder that does not exist as the widget
@@ -97,29 +107,6 @@ require.config({paths: {{ resources.nbexplain.amd_paths | tojson }}});
 """
 
 _EXTERNAL_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]+""", re.I)
-
-
-class ExportError(RuntimeError):
-    """The notebook could not be exported to an offline HTML page."""
-
-
-class VendoredFilesMissingError(ExportError, FileNotFoundError):
-    """A JavaScript file the offline page needs is not installed."""
-
-
-class NotebookExecutionError(ExportError):
-    """A cell failed (raised, timed out or killed its kernel) while the notebook was executed.
-
-    ``cell_index`` counts every cell from 0, Markdown included, as nbformat does.
-    """
-
-    def __init__(self, message: str, cell_index: int | None = None) -> None:
-        super().__init__(message)
-        self.cell_index = cell_index
-
-
-class MissingWidgetStateError(ExportError):
-    """The notebook shows widgets but holds no saved state for them (nothing could draw)."""
 
 
 def vendored_files() -> dict[str, Path]:
@@ -210,8 +197,8 @@ def export_html(
 
     nb = nbformat.read(notebook_path, as_version=4)
     if execute:
-        _execute(nb, notebook_path, timeout=timeout, kernel_name=kernel_name)
-    _check_widget_state(nb, notebook_path, executed=execute)
+        run_notebook(nb, notebook_path, timeout=timeout, kernel_name=kernel_name)
+    check_widget_state(nb, notebook_path, executed=execute)
 
     modules = {name: _amd_module(name) for name in sorted(_used_modules(nb) & AMD_WIDGET_MODULES.keys())}
     files.update({f"{name}.js": path for name, path in modules.items()})
@@ -236,78 +223,6 @@ def export_html(
         shutil.copyfile(src, files_dir / name)
     out.write_text(body, encoding="utf-8")
     return out
-
-
-def _execute(nb: Any, notebook_path: Path, *, timeout: int, kernel_name: str | None) -> None:
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-    current: dict[str, int] = {}
-
-    def on_cell_start(cell: Any, cell_index: int) -> None:
-        current["index"] = cell_index
-
-    kwargs: dict[str, Any] = {}
-    if kernel_name:
-        kwargs["kernel_name"] = kernel_name
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        store_widget_state=True,
-        resources={"metadata": {"path": str(notebook_path.parent.resolve())}},
-        on_cell_start=on_cell_start,
-        **kwargs,
-    )
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-        index = current.get("index")
-        where = "before any cell ran" if index is None else _describe_cell(nb, index)
-        if isinstance(err, CellExecutionError):
-            what = f"{err.ename}: {err.evalue}"
-        elif isinstance(err, CellTimeoutError):
-            what = f"it ran longer than {timeout} s (raise `timeout`)"
-        else:
-            what = f"the kernel died ({err})"
-        message = f"executing {notebook_path} failed in {where}: {what}"
-        if isinstance(err, CellExecutionError):
-            message += "\n\n" + str(err).strip()
-        raise NotebookExecutionError(message, index) from err
-
-
-def _describe_cell(nb: Any, index: int) -> str:
-    cell = nb.cells[index]
-    n_code = sum(1 for c in nb.cells[: index + 1] if c.cell_type == "code")
-    lines = [line for line in str(cell.source).splitlines() if line.strip()]
-    first = lines[0].strip() if lines else ""
-    if len(first) > 80:
-        first = first[:77] + "..."
-    return f"cell {index + 1} of {len(nb.cells)} (code cell {n_code}, starting {first!r})"
-
-
-def _check_widget_state(nb: Any, notebook_path: Path, *, executed: bool) -> None:
-    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
-    views = [
-        output["data"][WIDGET_VIEW_MIME].get("model_id")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if WIDGET_VIEW_MIME in output.get("data", {})
-    ]
-    missing = [model_id for model_id in views if model_id not in state]
-    if not missing:
-        return
-    if executed:
-        hint = "the kernel's widget state was not stored (is ipywidgets installed in the kernel?)"
-    else:
-        hint = (
-            "save it with the widget state (JupyterLab: Settings > Save Widget State "
-            "Automatically, then save; or export without --no-execute to run it afresh)"
-        )
-    raise MissingWidgetStateError(
-        f"{notebook_path}: {len(missing)} of {len(views)} widget outputs have no saved state, so "
-        f"they cannot draw in HTML: {hint}"
-    )
 
 
 def _used_modules(nb: Any) -> set[str]:
@@ -365,9 +280,11 @@ def _convert(nb: Any, *, name: str, files_url: str, modules: Sequence[str] = ())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: ``python -m nbexplain.export NOTEBOOK [-o OUT] [--no-execute]``.
+    """The command line: ``python -m nbexplain.export NOTEBOOK [--to html|notebook] [-o OUT] [--no-execute]``.
 
-    Prints the page's path and returns 0; prints the error and returns 1 on failure.
+    ``--to html`` (the default) writes the offline page; ``--to notebook`` runs the notebook and
+    writes it with every widget's state (default ``<stem>.saved.ipynb``; ``-o NOTEBOOK`` for in
+    place). Prints what it wrote and returns 0; prints the error and returns 1 on failure.
 
     Example:
         >>> main(["notebooks/quickstart.ipynb", "-o", "/tmp/q.html"])     # doctest: +SKIP
@@ -376,17 +293,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(
         prog="python -m nbexplain.export",
-        description="Save a notebook with its nbexplain widgets as an HTML page that draws "
-        "offline (the JavaScript it needs goes into <name>_files/ beside it).",
+        description="Save a notebook with its nbexplain views: as an HTML page that draws "
+        "offline (the JavaScript it needs goes into <name>_files/ beside it), or with --to notebook "
+        "as a notebook run afresh that keeps every view's state (whatever JupyterLab's Save Widget "
+        "State setting).",
     )
     parser.add_argument("notebook", type=Path, help="the .ipynb to export")
+    parser.add_argument("--to", choices=("html", "notebook"), default="html",
+                        help="html (default): an offline page; notebook: the notebook with its views")
     parser.add_argument("-o", "--output", type=Path, default=None,
-                        help="the .html to write (default: the notebook's name with .html)")
+                        help="the file to write (default: <name>.html, or <name>.saved.ipynb with --to notebook)")
     parser.add_argument("--no-execute", action="store_true",
                         help="do not run the notebook; use its saved outputs and widget state")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     parser.add_argument("--kernel", default=None, help="kernel name (default: the notebook's)")
     args = parser.parse_args(argv)
+    if args.to == "notebook":
+        if args.no_execute:
+            parser.error("--no-execute has no meaning with --to notebook (the notebook is run to store its views)")
+        try:
+            saved = save_notebook(args.notebook, args.output, timeout=args.timeout, kernel_name=args.kernel)
+        except (ExportError, FileNotFoundError) as err:
+            print(f"nbexplain.export: error: {err}", file=sys.stderr)
+            return 1
+        print(f"{saved} (with the state of every widget)")
+        return 0
     try:
         out = export_html(args.notebook, args.output, execute=not args.no_execute,
                           timeout=args.timeout, kernel_name=args.kernel)

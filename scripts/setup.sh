@@ -23,17 +23,26 @@ PY=.venv/bin/python
 
 # torch first and pinned when absent: an open range with no torch installed makes pip fetch a
 # multi-GB CUDA build; 2.13.0 has a CPU build available here. Users elsewhere may use any torch>=2.2.
-if ! "$PY" -c "import torch" 2>/dev/null; then
+# (find_spec, not import: importing torch costs a second or two on every warm run.)
+if ! "$PY" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)" 2>/dev/null; then
   step "installing torch"
   "$PY" -m pip install -q --upgrade pip
   "$PY" -m pip install -q "torch==2.13.0"
 fi
 
-step "building the front end (npm ci, esbuild)"
+# The bundle is rebuilt only when js/, package.json or the lock file changed since the last build
+# (or an output is missing): a warm start skips esbuild.
+built=nbexplain/static/widget.js
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing the front end's build tools (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
+  rm -f "$built"
 fi
-npm run --silent build
+if [ ! -f "$built" ] || [ ! -f nbexplain/static/widget.css ] || [ ! -f nbexplain/static/loader.js ] \
+   || [ -n "$(find js/src package.json package-lock.json -newer "$built" -print -quit)" ]; then
+  step "building the front end (esbuild)"
+  npm run --silent build
+fi
 
 # The editable install is redone only when pyproject.toml changes (the stamp records it).
 if [ ! -f .venv/.nbexplain-stamp ] || [ pyproject.toml -nt .venv/.nbexplain-stamp ]; then

@@ -88,13 +88,16 @@ def _repeat(n: int, make: Callable[[], Any], finish: Callable[[Any], None]) -> l
 
 
 def test_bundle_is_text_shared_by_every_widget(nbx_bundle: Any) -> None:
-    """anywidget keeps Path-based widgets alive (manzt/anywidget#929): the bundle goes as text."""
+    """anywidget keeps Path-based widgets alive (manzt/anywidget#929): the stub goes as text."""
     from nbexplain.widgets import Heatmap
+    from nbexplain.widgets import _bundle
+    from nbexplain.widgets._bundle import front_end
 
     a, b = Heatmap(np.zeros((2, 2))), Heatmap(np.ones((2, 2)))
     try:
-        assert isinstance(_base.NbxWidget._esm, str) and isinstance(_base.NbxWidget._css, str)
+        assert isinstance(_base.NbxWidget._esm, str)
         assert a._esm is b._esm and "\n" in a._esm  # read once; never mistaken for a file path
+        assert front_end() is front_end() and isinstance(_bundle.FrontEnd._esm, str) and isinstance(_bundle.FrontEnd._css, str)
     finally:
         a.close()
         b.close()

@@ -44,6 +44,7 @@ def test_wheel_contains_the_bundle(tmp_path: Path) -> None:
         names = set(zf.namelist())
         js = zf.read("nbexplain/static/widget.js").decode()
     assert "nbexplain/static/widget.css" in names
+    assert "nbexplain/static/loader.js" in names  # the per-view stub (the bundle travels once)
     assert "nbexplain/codec.py" in names
     # The review corpus the text classifier and the demo notebook use ships as package data.
     assert "nbexplain/datasets/reviews.tsv" in names

@@ -4,6 +4,7 @@
  * so cleanup removes every `model.on` it added.
  */
 import { h } from "./dom";
+import { claimSaveHint, dashboardOf, dismissSaveHint, kernelOf, NEEDS_KERNEL, setKernelDisabled } from "./kernel";
 import { isDarkTheme } from "./theme";
 import { getBool, getString, type Model } from "./traits";
 
@@ -28,6 +29,13 @@ export interface ViewBase {
   onCleanup(fn: Listener): void;
   /** Remove every listener and the view's DOM. */
   cleanup(): void;
+  /** Can this view reach Python now? False in a notebook reopened without a kernel, and offline. */
+  live(): boolean;
+  /**
+   * Mark controls that only work with a running kernel: while none is connected they are
+   * disabled, with the reason as tooltip, and the header says what needs a kernel (`what`).
+   */
+  needsKernel(what: string, ...controls: HTMLElement[]): void;
 }
 
 /**
@@ -60,6 +68,48 @@ export function createViewBase(model: Model, el: HTMLElement, view: string, root
   const listeners: Array<[string, Listener]> = [];
   const teardown: Listener[] = [];
   let count = 0;
+
+  const kernel = kernelOf(model);
+  const kernelControls = new Set<HTMLElement>();
+  const kernelWhat = new Set<string>();
+  const kernelNote = h("div", "nbx-kernel-note");
+  kernelNote.setAttribute("role", "note");
+  const syncKernel = (): void => {
+    const live = kernel.live();
+    root.dataset.kernel = live ? "live" : "none";
+    setKernelDisabled(kernelControls, !live);
+    if (!live && kernelWhat.size > 0) {
+      kernelNote.textContent = `${[...kernelWhat].join(", ")}: ${NEEDS_KERNEL} (re-run the cell)`;
+      if (!kernelNote.isConnected) root.insertBefore(kernelNote, body);
+    } else {
+      kernelNote.remove();
+    }
+    const dash = root.isConnected ? dashboardOf(root) : null;
+    dash?.classList.toggle("nbx-no-kernel", !live);
+  };
+  const stopKernel = kernel.onChange(syncKernel);
+  teardown.push(stopKernel);
+  // The Dashboard box is an ancestor only once ipywidgets attached this view.
+  const attachTimer = setTimeout(syncKernel, 0);
+  teardown.push(() => clearTimeout(attachTimer));
+  syncKernel();
+
+  if (claimSaveHint(model)) {
+    const hint = h("div", "nbx-save-hint");
+    hint.setAttribute("role", "note");
+    hint.append(
+      h("span", "", "JupyterLab will not keep these views in the saved notebook: turn on Settings > " +
+        "Save Widget State Automatically, or save a copy with `python -m nbexplain.export NOTEBOOK --to notebook`."),
+    );
+    const dismiss = h("button", "nbx-save-hint-dismiss", "dismiss");
+    dismiss.type = "button";
+    dismiss.addEventListener("click", () => {
+      dismissSaveHint();
+      hint.remove();
+    });
+    hint.append(dismiss);
+    root.prepend(hint);
+  }
 
   const onChange = (traits: readonly string[], callback: Listener): void => {
     for (const trait of traits) {
@@ -107,6 +157,12 @@ export function createViewBase(model: Model, el: HTMLElement, view: string, root
     onCleanup: (fn) => {
       teardown.push(fn);
     },
+    live: () => kernel.live(),
+    needsKernel: (what, ...controls) => {
+      kernelWhat.add(what);
+      for (const c of controls) kernelControls.add(c);
+      syncKernel();
+    },
     cleanup: () => {
       for (const [event, callback] of listeners) model.off(event, callback);
       listeners.length = 0;
@@ -143,6 +199,7 @@ export function safeDraw(base: ViewBase, draw: () => void): boolean {
  * sendEvent(model, "click", { row: 3, col: 4 });
  */
 export function sendEvent(model: Model, name: string, payload: Record<string, unknown> = {}): void {
+  if (!kernelOf(model).live()) return; // nothing would answer; the control shows why
   try {
     model.send({ ...payload, event: name });
   } catch {

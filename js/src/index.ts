@@ -13,6 +13,7 @@ import { renderModelGraph } from "./modelgraph";
 import { renderSamplePanel } from "./samplepanel";
 import { renderSampleTable } from "./sampletable";
 import { renderTextTokens } from "./texttokens";
+import { registerKernel, type KernelLink } from "./kernel";
 import type { Model } from "./traits";
 
 type ViewRenderer = (model: Model, el: HTMLElement) => () => void;
@@ -38,7 +39,8 @@ export const VIEWS: Readonly<Record<string, ViewRenderer>> = {
  * const cleanup = render({ model, el });
  * cleanup(); // removes listeners and DOM
  */
-function render({ model, el }: Pick<RenderProps, "model" | "el">): () => void {
+function render({ model, el, kernel }: Pick<RenderProps, "model" | "el"> & { kernel?: KernelLink }): () => void {
+  registerKernel(model, kernel);
   const view: unknown = model.get("_view");
   const renderer = typeof view === "string" && Object.hasOwn(VIEWS, view) ? VIEWS[view] : undefined;
   if (!renderer) {
@@ -53,4 +55,10 @@ function render({ model, el }: Pick<RenderProps, "model" | "el">): () => void {
   return renderer(model, el);
 }
 
-export default { render };
+/**
+ * The front-end model's exports (`initialize` runs once per kernel in the hidden
+ * `FrontEnd` model; each view's stub, `loader.ts`, calls this `render`). `render` is also a
+ * default export of its own, so a widget that carries the whole bundle as `_esm` (notebooks
+ * saved before the bundle travelled once) still draws.
+ */
+export default { initialize: () => ({ render }), render };

@@ -157,11 +157,14 @@ export class WhatIf {
    * @param model the widget model (`sample`, `slider_min`, `slider_max`, `slider_step`).
    * @param cell where slider `i` lives (the row's what-if cell).
    * @param settled called when a drag ends, so the view may re-order its rows.
+   * @param needsKernel the view's {@link ViewBase.needsKernel}: the sliders and choices re-predict
+   *   in Python, so they are disabled (with the reason) while no kernel is connected.
    */
   constructor(
     private readonly model: Model,
     private readonly cell: (i: number) => HTMLElement | undefined,
     private readonly settled: () => void,
+    private readonly needsKernel: (what: string, ...controls: HTMLElement[]) => void = () => {},
   ) {
     window.addEventListener("pointerup", this.onPointerUp);
     window.addEventListener("pointercancel", this.onPointerUp);
@@ -181,6 +184,7 @@ export class WhatIf {
       input.addEventListener("input", () => this.onInput(i));
       // A released slider (or a key press) is a settled value: send it now, not after the debounce.
       input.addEventListener("change", () => this.send.flush());
+      this.needsKernel("what-if", input);
       return { input, readout, grid: sliderGrid(0, 1, 0.01), choice: null, choiceKey: "" };
     });
     this.current = new Float32Array(count);
@@ -255,6 +259,7 @@ export class WhatIf {
       select.dataset.value = f32String(v);
       this.send();
     });
+    this.needsKernel("what-if", select);
     s.choice?.remove();
     s.choice = select;
     s.choiceKey = key;

@@ -1,15 +1,15 @@
-"""The base class of every nbexplain widget: one front-end bundle, common traits, safe recomputes.
+"""The base class of every nbexplain widget: the front end, common traits, safe recomputes.
 
 Every view is drawn by the same ES module (``nbexplain/static/widget.js``, built by
-``npm run build`` or at ``pip install`` time); the synced trait ``_view`` picks the view
-(see ``docs/PROTOCOL.md``).
+``npm run build`` or at ``pip install`` time), which travels once per kernel in a hidden
+:class:`~nbexplain.widgets._bundle.FrontEnd` model; each view carries only the 1 KB stub
+``static/loader.js`` and a reference to the front end (see :mod:`nbexplain.widgets._bundle`).
+The synced trait ``_view`` picks the view (see ``docs/PROTOCOL.md``).
 
-Nothing leaks over a notebook session. The bundle is given to anywidget as its text, read once
-per process: a ``pathlib.Path`` would make anywidget keep every widget instance alive in its
-file-watching registry (manzt/anywidget#929), so closed widgets would never be freed.
-:func:`close_tree` closes a widget with every widget it made (children, layouts, styles, bqplot
-marks, links) and :func:`replace_children` closes the children a box drops, so closed and
-replaced widgets leave ipywidgets' registry and can be freed.
+Nothing leaks over a notebook session. :func:`close_tree` closes a widget with every widget it
+made (children, layouts, styles, bqplot marks, links), never the shared front end, and
+:func:`replace_children` closes the children a box drops, so closed and replaced widgets leave
+ipywidgets' registry and can be freed.
 
 Example:
     >>> from nbexplain.widgets import Heatmap
@@ -21,57 +21,43 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
 import anywidget
 import ipywidgets
 import traitlets
 
+from ._bundle import (
+    CSS_PATH,
+    ESM_PATH,
+    LOADER_PATH,
+    STATIC_DIR,
+    BundleMissingError,
+    bundle_built,
+    bundle_error,
+    bundle_text,
+    front_end,
+    is_shared,
+)
 from ._rerun import track
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-ESM_PATH = STATIC_DIR / "widget.js"
-CSS_PATH = STATIC_DIR / "widget.css"
-
-#: Bundle texts by file path, read once per process (every widget shares the same str object).
-_BUNDLE_TEXT: dict[str, str] = {}
+__all__ = [
+    "CSS_PATH",
+    "ESM_PATH",
+    "LOADER_PATH",
+    "STATIC_DIR",
+    "BundleMissingError",
+    "ClosesTree",
+    "NbxWidget",
+    "close_tree",
+    "replace_children",
+    "widget_closure",
+]
 
 #: Traits that are not constructor arguments (ipywidgets internals; state Python sets itself).
 _NOT_KWARGS = frozenset({"comm", "keys", "log", "busy", "error"})
-
-
-class BundleMissingError(RuntimeError):
-    """The front-end bundle ``nbexplain/static/widget.js`` was not built."""
-
-
-def _bundle_text(path: Path) -> str:
-    """The text of a bundle file, read once and cached; always holds a newline.
-
-    anywidget treats a one-line string that ends like a file name as a path to watch; a
-    newline makes sure the text is taken as source, never as a path.
-
-    Example:
-        >>> _bundle_text(ESM_PATH) is _bundle_text(ESM_PATH)   # doctest: +SKIP
-        True
-    """
-    key = str(path)
-    text = _BUNDLE_TEXT.get(key)
-    if text is None:
-        text = path.read_text(encoding="utf-8")
-        if "\n" not in text:
-            text += "\n"
-        text = _BUNDLE_TEXT.setdefault(key, text)
-    return text
-
-
-def _bundle_error() -> BundleMissingError:
-    return BundleMissingError(
-        f"the nbexplain front-end bundle is missing ({ESM_PATH}). Install the package with "
-        "`pip install nbexplain` (or `pip install -e .` in a checkout, which builds it), or run "
-        "`npm install && npm run build` in the repository root."
-    )
 
 
 class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
@@ -86,9 +72,14 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
         ...     _view = traitlets.Unicode("heatmap").tag(sync=True)
     """
 
-    if ESM_PATH.is_file() and CSS_PATH.is_file():  # text, never a Path (see the module docstring)
-        _esm = _bundle_text(ESM_PATH)
-        _css = _bundle_text(CSS_PATH)
+    if bundle_built():  # the stub's text, never a Path (see nbexplain.widgets._bundle)
+        _esm = bundle_text(LOADER_PATH)
+
+    #: The kernel's FrontEnd model, which carries the bundle; set by the constructor.
+    _nbx_front = anywidget.WidgetTrait().tag(sync=True)
+    _nbx_self = traitlets.Unicode(
+        "", help="str: this widget's own model id, so the stub can tell whether its kernel is live."
+    ).tag(sync=True)
 
     _view = traitlets.Unicode("", help="str, which view draws this model; set by each subclass.").tag(
         sync=True
@@ -108,7 +99,8 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
     def __init__(self, **kwargs: Any) -> None:
         self._check_kwargs(kwargs)
         _ensure_bundle()
-        super().__init__(**kwargs)
+        model_id = uuid.uuid4().hex  # known before the comm opens: sent with the first state
+        super().__init__(model_id=model_id, _nbx_front=front_end(), _nbx_self=model_id, **kwargs)
         self._event_handlers: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         self.on_msg(self._dispatch_event)
         track(self)  # a re-run of this cell closes this widget (see nbexplain.widgets._rerun)
@@ -195,13 +187,12 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
 
 
 def _ensure_bundle() -> None:
-    """Attach the bundle to :class:`NbxWidget` if it was built after import; else raise."""
+    """Attach the stub to :class:`NbxWidget` if the bundle was built after import; else raise."""
     if "_esm" in NbxWidget.__dict__:
         return
-    if not (ESM_PATH.is_file() and CSS_PATH.is_file()):
-        raise _bundle_error()
-    setattr(NbxWidget, "_esm", _bundle_text(ESM_PATH))  # noqa: B010 (built after import)
-    setattr(NbxWidget, "_css", _bundle_text(CSS_PATH))  # noqa: B010
+    if not bundle_built():
+        raise bundle_error()
+    setattr(NbxWidget, "_esm", bundle_text(LOADER_PATH))  # noqa: B010 (built after import)
 
 
 # -- closing widget trees ------------------------------------------------------------------------
@@ -213,7 +204,8 @@ _SKIP_ATTRS = frozenset({"comm", "_trait_notifiers", "_trait_validators", "_even
 def _widgets_in(value: Any, out: list[Any], depth: int = 0) -> None:
     """Append the widgets in ``value`` (a widget, or lists, tuples and dicts of them)."""
     if isinstance(value, ipywidgets.Widget):
-        out.append(value)
+        if not is_shared(value):  # the front end belongs to every view, never to one tree
+            out.append(value)
     elif depth < 4 and isinstance(value, (list, tuple)):
         for v in value:
             if isinstance(v, (ipywidgets.Widget, list, tuple, dict)):

@@ -446,6 +446,10 @@ def test_dashboard_notebook_draws_offline_and_its_tabs_switch(page: Page, dashbo
     page.goto(f"{server}/dashboard.html")
     models = _nbx_models(dashboard_page.state)
     assert models.get("sample_table", 0) == 3 and models.get("sample_panel", 0) == 3, models
+    # The bundle travels once per page (nbexplain/widgets/_bundle.py), not once per view.
+    bundles = [m for m in dashboard_page.state.values() if len(m.get("state", {}).get("_esm", "")) > 50_000]
+    assert len(bundles) == 1, f"{len(bundles)} models carry the 120 KB bundle"
+    assert dashboard_page.html.stat().st_size < 1_500_000, dashboard_page.html.stat().st_size
     assert models.get("beeswarm", 0) == 1 and models.get("text_tokens", 0) >= 2, models
     dashboards = page.locator(".nbx-dashboard")
     expect(dashboards).to_have_count(3)
@@ -453,6 +457,10 @@ def test_dashboard_notebook_draws_offline_and_its_tabs_switch(page: Page, dashbo
     rows = table.locator("[data-view=sample_table] tr.nbx-row")
     expect(rows.first).to_be_visible(timeout=60_000)
     expect(table.locator(".nbx-feature-bars .nbx-bar-row").first).to_be_visible()
+    # No kernel here: the views know it, and the what-if sliders say why they do not move.
+    page.wait_for_function("() => [...document.querySelectorAll('.nbx-root')].every((r) => r.dataset.kernel === 'none')")
+    expect(table.locator(".nbx-feature-bars .nbx-kernel-note").first).to_contain_text("needs a running kernel")
+    assert table.locator(".nbx-feature-bars input.nbx-whatif").first.is_disabled()
     # Tabs are ipywidgets' own: they switch in the page; the beeswarm computed before saving draws.
     table.locator(".lm-TabBar-tab", has_text="Global").first.click()
     bee = table.locator(".nbx-beeswarm").first

@@ -1,0 +1,170 @@
+"""Run a notebook with nbclient, keeping its widget state; the errors of :mod:`nbexplain.export`.
+
+JupyterLab saves no widget state unless "Save Widget State Automatically" is on (it is off by
+default), so a notebook saved with Ctrl+S reopens without its views. A notebook run by nbclient
+always holds them: :func:`save_notebook` (``python -m nbexplain.export NOTEBOOK --to notebook``)
+runs one and writes it with every widget's state, and :func:`nbexplain.export.export_html`
+uses the same run for its HTML page.
+
+Example:
+    >>> from nbexplain.export import save_notebook                       # doctest: +SKIP
+    >>> save_notebook("notebooks/quickstart.ipynb")                      # doctest: +SKIP
+    PosixPath('notebooks/quickstart.saved.ipynb')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ExportError",
+    "MissingWidgetStateError",
+    "NotebookExecutionError",
+    "VendoredFilesMissingError",
+    "check_widget_state",
+    "execute",
+    "save_notebook",
+]
+
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+class ExportError(RuntimeError):
+    """The notebook could not be exported (run, saved with its views, or written as HTML)."""
+
+
+class VendoredFilesMissingError(ExportError, FileNotFoundError):
+    """A JavaScript file the offline page needs is not installed."""
+
+
+class NotebookExecutionError(ExportError):
+    """A cell failed (raised, timed out or killed its kernel) while the notebook was executed.
+
+    ``cell_index`` counts every cell from 0, Markdown included, as nbformat does.
+    """
+
+    def __init__(self, message: str, cell_index: int | None = None) -> None:
+        super().__init__(message)
+        self.cell_index = cell_index
+
+
+class MissingWidgetStateError(ExportError):
+    """The notebook shows widgets but holds no saved state for them (nothing could draw)."""
+
+
+def execute(nb: Any, notebook_path: Path, *, timeout: int, kernel_name: str | None) -> None:
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    current: dict[str, int] = {}
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        current["index"] = cell_index
+
+    kwargs: dict[str, Any] = {}
+    if kernel_name:
+        kwargs["kernel_name"] = kernel_name
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        store_widget_state=True,
+        resources={"metadata": {"path": str(notebook_path.parent.resolve())}},
+        on_cell_start=on_cell_start,
+        **kwargs,
+    )
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        index = current.get("index")
+        where = "before any cell ran" if index is None else _describe_cell(nb, index)
+        if isinstance(err, CellExecutionError):
+            what = f"{err.ename}: {err.evalue}"
+        elif isinstance(err, CellTimeoutError):
+            what = f"it ran longer than {timeout} s (raise `timeout`)"
+        else:
+            what = f"the kernel died ({err})"
+        message = f"executing {notebook_path} failed in {where}: {what}"
+        if isinstance(err, CellExecutionError):
+            message += "\n\n" + str(err).strip()
+        raise NotebookExecutionError(message, index) from err
+
+
+def _describe_cell(nb: Any, index: int) -> str:
+    cell = nb.cells[index]
+    n_code = sum(1 for c in nb.cells[: index + 1] if c.cell_type == "code")
+    lines = [line for line in str(cell.source).splitlines() if line.strip()]
+    first = lines[0].strip() if lines else ""
+    if len(first) > 80:
+        first = first[:77] + "..."
+    return f"cell {index + 1} of {len(nb.cells)} (code cell {n_code}, starting {first!r})"
+
+
+def check_widget_state(nb: Any, notebook_path: Path, *, executed: bool) -> None:
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+    views = [
+        output["data"][WIDGET_VIEW_MIME].get("model_id")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if WIDGET_VIEW_MIME in output.get("data", {})
+    ]
+    missing = [model_id for model_id in views if model_id not in state]
+    if not missing:
+        return
+    if executed:
+        hint = "the kernel's widget state was not stored (is ipywidgets installed in the kernel?)"
+    else:
+        hint = (
+            "save it with the widget state (JupyterLab: Settings > Save Widget State "
+            "Automatically, then save; or export without --no-execute to run it afresh)"
+        )
+    raise MissingWidgetStateError(
+        f"{notebook_path}: {len(missing)} of {len(views)} widget outputs have no saved state, so "
+        f"they cannot draw in HTML: {hint}"
+    )
+
+
+def save_notebook(
+    notebook_path: str | Path,
+    output_path: str | Path | None = None,
+    *,
+    timeout: int = 120,
+    kernel_name: str | None = None,
+) -> Path:
+    """Run ``notebook_path`` and write it with every widget's state; return the written path.
+
+    The reliable way to keep a notebook's views: the written notebook reopens with every
+    nbexplain view drawn (JupyterLab, Notebook 7, VS Code, nbviewer-like renderers), whatever
+    Lab's "Save Widget State Automatically" setting. The bundle is stored once
+    (``nbexplain.widgets._bundle``), so a Dashboard notebook stays a few hundred KB plus its data.
+
+    Args:
+        notebook_path: the ``.ipynb`` to run (in its own folder).
+        output_path: where to write; default ``<stem>.saved.ipynb`` beside it. Pass the
+            notebook's own path to overwrite it.
+        timeout: seconds each cell may run.
+        kernel_name: the kernel to run; default: the notebook's kernelspec.
+
+    Raises:
+        FileNotFoundError: the notebook does not exist.
+        NotebookExecutionError: a cell raised, timed out or killed the kernel (names the cell).
+        MissingWidgetStateError: the kernel stored no state for the widgets it showed.
+
+    Example:
+        >>> save_notebook("lab.ipynb", "lab.ipynb")   # doctest: +SKIP
+        PosixPath('lab.ipynb')
+    """
+    import nbformat
+
+    notebook_path = Path(notebook_path)
+    if not notebook_path.is_file():
+        raise FileNotFoundError(f"no notebook at {notebook_path}")
+    out = Path(output_path) if output_path is not None else notebook_path.with_name(f"{notebook_path.stem}.saved.ipynb")
+    nb = nbformat.read(notebook_path, as_version=4)
+    execute(nb, notebook_path, timeout=timeout, kernel_name=kernel_name)
+    check_widget_state(nb, notebook_path, executed=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return out
