@@ -313,6 +313,22 @@ def test_cli_no_execute_reuses_saved_state(tmp_path: Path, tiny: Exported, kerne
     assert _nbx_models(_saved_state(out)) == {"heatmap": 1}
 
 
+def test_cli_to_notebook_keeps_every_view_with_one_bundle(tmp_path: Path, tiny: Exported, kernel_env: None) -> None:
+    """``--to notebook``: the notebook run afresh, written with its widget state (the reliable save)."""
+    src = tmp_path / "lab.ipynb"
+    shutil.copy2(tiny.html.with_name("tiny.ipynb"), src)
+    assert nbx_export.main([str(src), "--to", "notebook"]) == 0
+    saved = tmp_path / "lab.saved.ipynb"
+    nb = nbformat.read(saved, as_version=4)
+    state = nb.metadata["widgets"][STATE_MIME]["state"]
+    assert _nbx_models(state) == {"heatmap": 1}
+    assert sum(len(m["state"].get("_esm", "")) > 50_000 for m in state.values()) == 1
+    # ... and it exports without running again.
+    assert nbx_export.main([str(saved), "-o", str(tmp_path / "lab.html"), "--no-execute"]) == 0
+    with pytest.raises(SystemExit):
+        nbx_export.main([str(src), "--to", "notebook", "--no-execute"])
+
+
 # --------------------------------------------------------------------------- browser
 
 
