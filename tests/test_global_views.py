@@ -16,6 +16,7 @@ from nbexplain.explainers.partial_dependence import partial_dependence
 from nbexplain.explainers.surrogates import GlobalSurrogate
 from nbexplain.explanation import Explanation
 from nbexplain.tasks import TaskControl, TaskRunner
+from nbexplain.widgets.charts import BAR_COLOR, MUTED_COLOR
 from nbexplain.widgets.global_views import BiasView, ImportanceBars, PDPView, SurrogateView
 from nbexplain.widgets.progress import TaskProgress
 
@@ -34,7 +35,7 @@ def test_importance_bars_sorted_mean_abs_top_k() -> None:
     np.testing.assert_allclose(w.importance, [2.0, 3.0, 0.5, 1.0])
     assert w.order.tolist() == [1, 0, 3] and w.shown_names == ["b", "a", "d"]
     assert w.bars.x.tolist() == ["b", "a", "d"] and w.bars.y.tolist() == [3.0, 2.0, 1.0]
-    assert "nbx-importance" in w._dom_classes and w.figure.title == "importance"
+    assert "nbx-importance" in w._dom_classes and w.title.value == "importance" and not w.figure.title
     w.update(np.array([[0.0, 0.0, 9.0, 1.0]]))
     assert w.shown_names == ["c", "d", "a"]
 
@@ -121,7 +122,7 @@ def test_bias_view_table_and_slices(iris: Any) -> None:
     assert all(type(c).__name__ == "Label" for c in v.table.children)
     assert v.feature.value == 2 and asked == []
     np.testing.assert_allclose(v.chart.bars.y, [s.metrics["accuracy"] for s in sl.slices])
-    assert v.chart.bars.colors == ["#4c78a8" if s.reliable else "#b3bac2" for s in sl.slices]
+    assert v.chart.bars.colors == [BAR_COLOR if s.reliable else MUTED_COLOR for s in sl.slices]
     v.feature.value = 0
     assert asked == [0]
     v.update_splits(None)

@@ -330,3 +330,60 @@ def test_layer_that_does_not_run_or_does_not_matter():
     with pytest.raises(GradientError, match="ran 2 times"):
         GradCAM(twice, layer="0").explain(torch.randn(1, 1, 6, 6))
     assert hook_count(model) == 0
+
+
+def _negative_cam_net() -> nn.Module:
+    """Positive activations, negative channel weights for class 0: Grad-CAM's ReLU leaves nothing."""
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 8 * 8, 2))
+    with torch.no_grad():
+        net[0].weight.fill_(0.1)
+        net[0].bias.fill_(0.1)
+        net[3].weight.fill_(-0.01)
+        net[3].bias.zero_()
+    return net.eval()
+
+
+def test_an_all_zero_map_says_why_and_what_to_try():
+    from nbexplain.widgets import Heatmap
+
+    x = torch.rand(2, 1, 8, 8)
+    e = GradCAM(_negative_cam_net()).explain(x, target=0)
+    assert np.abs(e.values).max() == 0  # drawn faithfully: nothing left
+    note = e.diagnostics["note"]
+    assert isinstance(note, list) and len(note) == 2
+    assert note[0].startswith("Grad-CAM is 0 in 64 of 64 cells of layer '0' (8x8)")
+    assert "negative in 64 of 64 cells" in note[0] and "ReLU" in note[0]
+    assert "relu=False" in note[0] and "another method" in note[0]
+    np.testing.assert_array_equal(e.diagnostics["positive_fraction"], [0.0, 0.0])
+    assert e[1].diagnostics["note"] == note[1]  # sliced per sample
+    assert Heatmap.from_explanation(e[0]).note == note[0]  # the view shows it
+    assert Heatmap.from_explanation(e[0], note="mine").note == "mine"
+    # relu=False keeps the (negative) map: nothing to explain away.
+    signed = GradCAM(_negative_cam_net(), relu=False).explain(x, target=0)
+    assert signed.diagnostics["note"] == ["", ""] and np.all(signed.values < 0)
+    assert Heatmap.from_explanation(signed[0]).note == ""
+    plus = GradCAMPlusPlus(_negative_cam_net()).explain(x, target=0)
+    assert all(n == "" or n.startswith("Grad-CAM++ ") for n in plus.diagnostics["note"])
+
+
+def test_a_coarse_layer_and_a_zero_gradient_are_named():
+    coarse = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 4, stride=4),
+                           nn.Flatten(), nn.Linear(16, 2)).eval()
+    e = GradCAM(coarse, layer="2", relu=False).explain(torch.rand(1, 1, 8, 8))
+    assert e.diagnostics["cam_shape"] == (2, 2)
+    assert "only 2x2 cells for the 8x8 input (each cell covers 4x4 input pixels)" in e.diagnostics["note"][0]
+    assert "an earlier layer (e.g. layer='0')" in e.diagnostics["note"][0]
+    dead = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 8 * 8, 2)).eval()
+    with torch.no_grad():
+        dead[2].weight.zero_()
+    note = GradCAM(dead).explain(torch.rand(1, 1, 8, 8), target=0).diagnostics["note"][0]
+    assert note.startswith("Grad-CAM is 0 in 64 of 64 cells") and "gradient" in note and "is 0" in note
+
+
+def test_usual_maps_have_no_note():
+    for name, (model, x) in _cases().items():
+        e = GradCAM(model).explain(x)
+        busy = np.count_nonzero(e.diagnostics["cam"].reshape(len(x), -1), axis=1)
+        cells = e.diagnostics["cam"][0].size
+        for n, count in zip(e.diagnostics["note"], busy, strict=True):
+            assert (n == "") == (count > max(1, 0.02 * cells)), (name, n, count)

@@ -89,8 +89,7 @@ def _repeat(n: int, make: Callable[[], Any], finish: Callable[[Any], None]) -> l
 
 def test_bundle_is_text_shared_by_every_widget(nbx_bundle: Any) -> None:
     """anywidget keeps Path-based widgets alive (manzt/anywidget#929): the stub goes as text."""
-    from nbexplain.widgets import Heatmap
-    from nbexplain.widgets import _bundle
+    from nbexplain.widgets import Heatmap, _bundle
     from nbexplain.widgets._bundle import front_end
 
     a, b = Heatmap(np.zeros((2, 2))), Heatmap(np.ones((2, 2)))

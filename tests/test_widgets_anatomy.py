@@ -240,3 +240,31 @@ def test_resnet50_every_widget_stays_under_1mb_per_layer() -> None:
     assert sizes[4]["total"] < 5_000_000, sizes
     grid = insp.tab(0).grid
     assert state_bytes(grid) > 0.3e6  # the maps are sent, downsampled, not dropped
+
+
+def test_layout_gives_the_grid_the_width_and_the_view_the_scrolling() -> None:
+    from nbexplain.widgets.anatomy_activations import ENLARGED_PX, tile_size
+
+    anatomy = ModelAnatomy(small_cnn(), _digits_batch(2))
+    act = anatomy.inspector.tab(0)
+    # The grid grows into the width beside the enlarged channel; no box around it scrolls (its
+    # tiles scroll inside the view, under the colour bar), so the bar and read-out stay in sight.
+    assert (act.grid.layout.flex, act.grid.layout.max_height, act.grid.layout.overflow) == ("1 1 auto", None, None)
+    assert act.enlarged_box.layout.width == f"{ENLARGED_PX + 16}px"
+    assert act.grid.tile_size == tile_size(16) == 56
+    anatomy.inspector.tabs.selected_index = 1
+    assert anatomy.inspector.tab(1).grid.layout.max_height is None
+    assert anatomy.graph_view.layout.width == "380px"
+    anatomy.close()
+
+
+def test_long_layer_names_get_rotated_ticks_and_margins() -> None:
+    from nbexplain.widgets.anatomy_charts import BarChart
+
+    chart = BarChart("layer", "norm", ordinal=True)
+    chart.set(["0", "2"], np.array([1.0, 2.0]))
+    assert chart.x_axis.tick_rotate == 0 and chart.figure.fig_margin["bottom"] == 45
+    chart.set(["layer1.0.conv1", "layer1.0.conv2"], np.array([1.0, 2.0]))
+    assert chart.x_axis.tick_rotate == -40 and chart.x_axis.tick_style["text-anchor"] == "end"
+    assert chart.figure.fig_margin["bottom"] >= 6.4 * 14 * 0.64 + 22
+    assert chart.figure.fig_margin["left"] >= 62

@@ -12,7 +12,8 @@ from nbexplain.diagnostics.agreement import agreement
 from nbexplain.explainers import get_explainer
 from nbexplain.explanation import Explanation
 from nbexplain.widgets import FeatureBars, Heatmap
-from nbexplain.widgets.compare_view import CompareView
+from nbexplain.widgets._format import format_probability
+from nbexplain.widgets.compare_view import PENDING, CompareView
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 
@@ -25,8 +26,10 @@ def test_images_heatmap_per_method_error_in_its_own_view() -> None:
     cv.show({"a": a, "b": b, "broken": RuntimeError("no conv layer\nfound")}, image=image)
     assert cv.methods == ["a", "b", "broken"]
     assert all(isinstance(w, Heatmap) for w in cv.views.values())
-    assert cv.row.children == tuple(cv.views.values())
-    assert [w.title for w in cv.views.values()] == ["a", "b", "broken"]
+    assert cv.row.children == tuple(cv.slots.values())
+    assert [slot.view for slot in cv.slots.values()] == list(cv.views.values())
+    assert [slot.name_label.value for slot in cv.slots.values()] == ["a", "b", "broken"]  # the header names it
+    assert [slot.state for slot in cv.slots.values()] == ["ready"] * 3
     np.testing.assert_array_equal(cv.views["a"].values, a)
     assert cv.views["b"].values.shape == (3, 8, 8)
     assert cv.views["a"].image is not None and cv.views["a"].image.dtype == np.uint8
@@ -43,21 +46,34 @@ def test_images_heatmap_per_method_error_in_its_own_view() -> None:
     ]
 
 
-def test_widgets_are_reused_when_the_count_stays() -> None:
+def test_a_method_keeps_its_view_new_ones_reuse_removed_views_hidden_until_drawn() -> None:
     rng = np.random.default_rng(1)
     created: list[str] = []
     cv = CompareView(kind="image")
     cv.on_new_view(lambda name, w: created.append(name))
     cv.show({"x": rng.normal(size=(4, 4)), "y": rng.normal(size=(4, 4))})
-    before = list(cv.views.values())
+    before = dict(cv.views)
     assert created == ["x", "y"]
     cv.show({"p": rng.normal(size=(6, 6)), "q": rng.normal(size=(6, 6))})
-    assert list(cv.views.values()) == before  # same widget objects: no flicker
-    assert cv.methods == ["p", "q"] and [w.title for w in before] == ["p", "q"]
-    assert cv.name_of(before[1]) == "q"
-    assert created == ["x", "y"]
+    assert list(cv.views.values()) == list(before.values())  # same widget objects: no flicker
+    assert cv.methods == ["p", "q"] and [s.name_label.value for s in cv.slots.values()] == ["p", "q"]
+    assert cv.name_of(before["y"]) == "q" and created == ["x", "y"]
+    x_map = cv.views["p"].values.copy()
+    # Adding a method: the ones shown keep their widget and what they draw; only the new one is made.
     cv.set_methods(["p", "q", "r"])
-    assert len(created) == 5 and created[2:] == ["p", "q", "r"]
+    assert created == ["x", "y", "r"] and cv.views["p"] is before["x"]
+    np.testing.assert_array_equal(cv.views["p"].values, x_map)
+    assert cv.slots["p"].state == "ready" and cv.slots["r"].state == "empty"
+    # A removed method's view goes to the new one, but never shows the old method's map under the new name.
+    cv.show({"p": x_map, "s": PENDING})
+    slot = cv.slots["s"]
+    assert slot.view is before["y"] and slot.state == "pending" and slot.view.layout.display == "none"
+    assert [lab.value for lab in cv.agreement_labels] == ["p vs s: waiting for s"] and cv.pending == ["s"]
+    cv.update("s", rng.normal(size=(6, 6)))
+    assert slot.state == "ready" and slot.view.layout.display == "" and cv.pending == []
+    assert cv.agreement_labels[0].value.startswith("p vs s: rank corr ")
+    with pytest.raises(KeyError, match="'nope' is not shown"):
+        cv.update("nope", x_map)
     with pytest.raises(ValueError, match="1 to 4 methods"):
         cv.set_methods(["a", "b", "c", "d", "e"])
     with pytest.raises(ValueError, match="unique"):
@@ -119,7 +135,7 @@ def test_text_tokens_per_method() -> None:
     cv.show({"shap": np.array([0.5, 0.0, -0.2, 0.1]), "occl": np.array([0.4, 0.1, -0.3, 0.0]),
              "broken": ValueError("too many tokens")}, tokens=tokens, dropped=[0, 0, 1, 0])
     w = cv.views["shap"]
-    assert type(w).__name__ == "TextTokens" and w.title == "shap"
+    assert type(w).__name__ == "TextTokens" and cv.slots["shap"].name_label.value == "shap"
     assert list(w.tokens) == tokens
     np.testing.assert_array_equal(w.values, [0.5, 0.0, -0.2, 0.1])
     np.testing.assert_array_equal(np.asarray(w.dropped, float), [0, 0, 1, 0])
@@ -127,3 +143,44 @@ def test_text_tokens_per_method() -> None:
     assert list(cv.views["broken"].tokens) == tokens and not cv.views["broken"].values.any()
     # ranks shap [4, 2, 1, 3], occl [4, 3, 1, 2]: d^2 = 2, rho = 0.8; top-2 |v|: {0, 2} both
     assert cv.agreement_labels[0].value == "shap vs occl: rank corr 0.80, top-2 overlap 2/2"
+
+
+def test_pending_results_keep_the_old_view_dimmed_and_the_header_says_what_is_shown() -> None:
+    names = ["age", "dose", "bmi"]
+    e1 = Explanation(np.array([[0.4, -0.3, 0.1]]), base_values=[0.2], data=[[50.0, 2.0, 21.0]],
+                     feature_names=names, outputs=[0.9712], target=[1])
+    e2 = Explanation(np.array([[0.1, -0.5, 0.2]]), base_values=[1.5], feature_names=names, outputs=[2.1], target=[1])
+    cv = CompareView(kind="table", k=2)
+    cv.show({"shap": e1[0], "grad": e2[0]}, probability=0.9712, target_name="malignant")
+    shap, grad = cv.slots["shap"], cv.slots["grad"]
+    assert shap.caption.value == f"malignant, P = {format_probability(0.9712)} · base value 0.2"
+    assert grad.caption.value == "malignant, P = 0.97 · explains output 2.1 · base value 1.5"  # a logit, named
+    assert "nbx-has-caption" in shap._dom_classes
+    values = shap.view.values.copy()
+    cv.show({"shap": PENDING, "grad": e2[0]}, pending_text="computing for sample 4...", probability=0.5)
+    assert shap.state == "pending" and "nbx-method-stale" in shap._dom_classes and shap.view.layout.display == ""
+    np.testing.assert_array_equal(shap.view.values, values)  # the old bars stay (dimmed), never zeros
+    assert shap.caption.value == "computing for sample 4..." and shap.button.description == "cancel"
+    actions: list[tuple[str, str]] = []
+    cv.on_action(lambda name, action: actions.append((name, action)))
+    shap.button.click()
+    assert actions == [("shap", "cancel")] and shap.button.disabled
+    cv.stop_pending("not computed: cancelled")
+    assert shap.state == "stopped" and shap.button.description == "compute" and not shap.button.disabled
+    assert cv.agreement_labels[0].value == "shap vs grad: waiting for shap"
+    shap.button.click()
+    assert actions[-1] == ("shap", "compute")
+    cv.set_prediction(0.03, "benign")
+    assert grad.caption.value.startswith("benign, P = 0.03 · ")
+
+
+def test_replaced_slots_and_labels_are_closed() -> None:
+    cv = CompareView(kind="table")
+    cv.show({"a": np.arange(3.0), "b": np.ones(3), "c": -np.arange(3.0)})
+    old = cv.slots["c"]
+    labels = list(cv.agreement_labels)
+    cv.show({"a": np.arange(3.0), "b": np.ones(3)})
+    assert old.comm is None and old.view.comm is None and old.header.comm is None
+    assert cv.agreement_labels == labels[:1] and all(lab.comm is None for lab in labels[1:])
+    cv.close()
+    assert all(s.comm is None for s in (cv, cv.row, cv.slots["a"], cv.views["a"]))

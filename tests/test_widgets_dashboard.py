@@ -107,6 +107,11 @@ def test_method_switch_changes_the_explanation(dash: Dashboard) -> None:
     assert list(dash.compare.views) == ["lime_batched"]
     dash.methods = ["kernel_shap", "lime_batched"]
     assert set(dash.explanations()) == {"kernel_shap", "lime_batched"}
+    with pytest.raises(ValueError, match="one to 4 methods"):
+        dash.methods = ["kernel_shap", "lime_batched", "shap", "lime", "kernel_shap"][:0]
+    with pytest.raises(ValueError, match="not offered"):
+        dash.methods = ["grad_cam"]
+    assert dash.methods == ["kernel_shap", "lime_batched"]  # nothing changed
 
 
 def test_global_tabs_compute(dash: Dashboard) -> None:
@@ -216,17 +221,21 @@ def test_text_dashboard_token_toggle() -> None:
         d.close()
 
 
-def test_position_slider_and_index_box_follow_the_filter(dash: Dashboard) -> None:
+def test_one_navigation_the_pager_with_a_goto_box(dash: Dashboard) -> None:
+    """The pager (with its go-to box) is the only way to move: no position slider, no stepper."""
+    assert not hasattr(dash, "position") and not hasattr(dash, "index_box")
+    assert dash.browser.stepper is None and dash.browser.prev_button is None
     dash.browser.set_filter(misclassified=True)
     idx = dash.browser.indices
-    assert dash.position.max == idx.size - 1
-    dash.position.value = 2
-    assert dash.index == int(idx[2])
-    assert dash.position_label.value == f"3 of {idx.size} shown"
-    assert dash.index_box.value == dash.index
+    table = dash.browser.table
+    table._dispatch_event(table, {"event": "goto", "index": int(idx[3])}, [])  # the go-to box
+    assert dash.index == int(idx[3]) and dash.browser.filter.misclassified  # inside the filter: it stays
     outside = int(np.setdiff1d(np.arange(dash.session.n_samples), idx)[0])
-    dash.index_box.value = outside  # a sample the filter hides: the filter is cleared
+    table._dispatch_event(table, {"event": "goto", "index": outside}, [])  # hidden by the filter: cleared
     assert dash.index == outside and dash.browser.indices.size == dash.session.n_samples
+    assert table.page == outside // table.page_size and table.error == ""
+    table._dispatch_event(table, {"event": "goto", "index": 10_000}, [])
+    assert "out of range" in table.error and dash.index == outside  # said in the table, nothing moved
 
 
 def test_pdp_line_follows_the_sample_and_its_edit(dash: Dashboard, table: tuple[np.ndarray, np.ndarray]) -> None:

@@ -56,6 +56,15 @@ def send_sample_like_js(w: FeatureBars, x: np.ndarray) -> None:
     w._handle_msg(msg)
 
 
+def test_bars_take_their_share_of_a_row() -> None:
+    import ipywidgets
+
+    w = FeatureBars(np.ones(3))
+    assert (w.layout.flex, w.layout.min_width) == ("1 1 auto", "0")
+    own = ipywidgets.Layout(width="300px")
+    assert FeatureBars(np.ones(3), layout=own).layout is own
+
+
 def test_names_default_and_must_match_values() -> None:
     assert FeatureBars([1.0, -2.0, 0.5]).feature_names == ["feature 0", "feature 1", "feature 2"]
     assert FeatureBars([1.0, 2.0], ["x", "x"]).feature_names == ["x", "x"]  # duplicates are allowed

@@ -60,7 +60,20 @@ def test_defaults_follow_the_protocol() -> None:
     w = Heatmap(torch.zeros(2, 3))
     assert (w.reduce, w.sign, w.cmap, w.opacity, w.clip_percentile, w.threshold) == ("sum", "both", "auto", 0.6, 99.0, 0.0)
     assert (w.width, w.show_controls, w.selected, w.value_label, w.precision) == (280, True, None, "attribution", "float16")
-    assert (w._view, w.error, w.busy, w.title, w.image) == ("heatmap", "", False, "", None)
+    assert (w._view, w.error, w.busy, w.title, w.image, w.note) == ("heatmap", "", False, "", None, "")
+
+
+def test_note_comes_from_the_explainer_and_is_text() -> None:
+    from nbexplain.explanation import Explanation
+    from nbexplain.widgets.heatmap import explanation_note
+
+    e = Explanation(np.zeros((2, 3, 3)), diagnostics={"note": ["all 0 <b>here</b>", ""]})
+    assert explanation_note(e[0]) == "all 0 <b>here</b>" and explanation_note(e[1]) == ""
+    assert explanation_note(Explanation(np.zeros((1, 3, 3)))) == ""
+    assert Heatmap.from_explanation(e[0]).note == "all 0 <b>here</b>"
+    w = Heatmap(np.zeros((3, 3)), note="why")
+    w.update(note="")
+    assert w.note == ""
 
 
 def test_update_changes_shape_together_and_clears_selection() -> None:
@@ -90,9 +103,10 @@ def test_from_explanation_with_real_saliency() -> None:
 
 
 def test_missing_bundle_says_how_to_build(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    from nbexplain.widgets import _bundle
+
     monkeypatch.delattr(_base.NbxWidget, "_esm")
-    monkeypatch.delattr(_base.NbxWidget, "_css")
-    monkeypatch.setattr(_base, "ESM_PATH", _base.STATIC_DIR / "no-such-bundle.js")
+    monkeypatch.setattr(_bundle, "ESM_PATH", _base.STATIC_DIR / "no-such-bundle.js")
     with pytest.raises(_base.BundleMissingError, match=r"pip install.*npm run build"):
         Heatmap(np.zeros((2, 2)))
 

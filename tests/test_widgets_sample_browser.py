@@ -171,3 +171,27 @@ def test_browser_text_search_and_no_labels() -> None:
     assert b.search.value == "ACT" and b.indices.tolist() == [1] and b.selected == 1
     with pytest.raises(ValueError, match="misclassified filter needs the labels"):
         b.set_filter(misclassified=True)
+
+
+def test_goto_box_selects_any_sample_and_clears_a_filter_that_hides_it(data: dict[str, Any]) -> None:
+    P, y, X = data["P"], data["y"], data["X"]
+    b = SampleBrowser(P, y, X=X, class_names=list("abcde"), page_size=15, stepper=False)
+    assert b.stepper is None and b.prev_button is None  # one navigation: the table's pager
+    assert b.children[-1] is b.table
+    b.set_filter(misclassified=True)
+    hidden = int(np.setdiff1d(np.arange(N), b.indices)[0])
+    inside = int(b.indices[40])
+    t = b.table
+    t._dispatch_event(t, {"event": "goto", "index": inside}, [])  # what the pager's box sends
+    assert b.selected == inside and b.filter.misclassified and t.page == 40 // 15
+    assert b.select(hidden) == hidden  # the same from Python
+    assert b.selected == hidden and b.filter == SampleFilter() and t.page == hidden // 15
+    t._dispatch_event(t, {"event": "goto", "index": N}, [])
+    assert "out of range" in t.error and b.selected == hidden
+    t._dispatch_event(t, {"event": "goto", "index": 3}, [])
+    assert t.error == "" and b.selected == 3
+    alone = SampleTable(P, y)  # a table on its own cannot clear a filter: it says so
+    alone.show(np.arange(10))
+    with pytest.raises(ValueError, match="not among the 10 rows"):
+        alone.goto(50)
+    assert alone.goto(7) == 7 and alone.selected == 7

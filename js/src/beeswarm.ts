@@ -3,6 +3,8 @@
  * per sample at its attribution on a shared symmetric axis, stacked by local density and coloured
  * by the feature's value. The layout is computed once per data change (typed arrays in
  * `beeswarmlayout.ts`); `highlight` and `selected` only repaint the cached pixels and the rings.
+ * The plot is `width` CSS pixels wide, or narrower when its container is (it never overflows the
+ * notebook), and the canvas-drawn axis is repainted when JupyterLab's theme changes.
  */
 import {
   HIGH_RGB,
@@ -23,7 +25,7 @@ import {
 } from "./beeswarmlayout";
 import { createViewBase, safeDraw, sendEvent } from "./common";
 import { formatValue, h } from "./dom";
-import { readTheme } from "./theme";
+import { isDarkTheme, readTheme } from "./theme";
 import { getEncoded, getFloatArray, getNumber, getString, getStringList, type Model } from "./traits";
 import { decodeArray, type EncodedArray } from "./codec";
 
@@ -32,8 +34,14 @@ const AXIS_CSS = 30;
 const PAD_CSS = 12;
 const DOT_CSS = 2;
 const HOVER_CSS = 6;
+/** The narrowest plot the beeswarm shrinks to in a narrow container. */
+const MIN_PLOT_CSS = 200;
+/** Room for the gaps between labels, plot and colour bar, and the root's padding. */
+const CHROME_CSS = 24;
 const LUT = rampTable();
 const rgb = (c: readonly number[]): string => `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+/** About one axis tick per 100 CSS pixels of plot (3 to 7, symmetric around 0). */
+const tickTarget = (plotCss: number): number => Math.min(7, Math.max(3, Math.round(plotCss / 100)));
 
 /** Everything a full draw computes; reused by hover, click and ring repaints. */
 interface Drawn {
@@ -48,6 +56,8 @@ interface Drawn {
   grid: PointGrid | null;
   codes: Uint16Array;
   dpr: number;
+  /** CSS pixels of the plot. */
+  cssW: number;
   extent: number;
   image: ImageData;
 }
@@ -135,7 +145,7 @@ export function renderBeeswarm(model: Model, el: HTMLElement): () => void {
   };
 
   const drawAxis = (c: CanvasRenderingContext2D, d: Drawn, fg: string, muted: string): void => {
-    const cssW = d.image.width / d.dpr;
+    const cssW = d.cssW;
     const plotH = d.order.length * ROW_CSS;
     const x0 = PAD_CSS;
     const w = cssW - 2 * PAD_CSS;
@@ -151,7 +161,7 @@ export function renderBeeswarm(model: Model, el: HTMLElement): () => void {
     c.font = `11px ${readTheme(base.root).fontFamily}`;
     c.textAlign = "center";
     c.textBaseline = "top";
-    for (const t of ticks(extent)) {
+    for (const t of ticks(extent, tickTarget(w))) {
       const x = Math.round(x0 + w / 2 + (t / extent) * (w / 2)) + 0.5;
       c.beginPath();
       c.moveTo(x, plotH);
@@ -176,12 +186,14 @@ export function renderBeeswarm(model: Model, el: HTMLElement): () => void {
     const si = getFloatArray(model, "sample_indices");
     const maxFeatures = getNumber(model, "max_features", 20);
     const dpr = Math.max(1, Math.round((window.devicePixelRatio || 1) * 4) / 4);
-    const cssW = Math.max(120, getNumber(model, "width", 560));
     if (statsFrom !== vals) {
       stats = featureStats(vals.data, n, f);
       statsFrom = vals;
     }
     const order = orderFeatures(stats!, maxFeatures);
+    syncLabels(order, n);
+    colorbar.hidden = !fv;
+    const cssW = plotWidth();
     const cssH = order.length * ROW_CSS + AXIS_CSS;
     const devW = Math.round(cssW * dpr);
     const devH = Math.round(cssH * dpr);
@@ -216,12 +228,11 @@ export function renderBeeswarm(model: Model, el: HTMLElement): () => void {
     const image = new ImageData(devW, devH);
     paintGuides(image, order.length, dpr, cssW);
     paintPoints(image.data, devW, devH, layout!, codes, LUT, DOT_CSS * dpr);
-    drawn = { n, f, order, values: vals.data, featureValues: fv?.data ?? null, sampleIndex: si?.data ?? null, layout: layout!, grid, codes, dpr, image, extent };
+    drawn = { n, f, order, values: vals.data, featureValues: fv?.data ?? null, sampleIndex: si?.data ?? null, layout: layout!, grid, codes, dpr, cssW, image, extent };
     paintRings(drawn);
     base.root.dataset.drawMs = (performance.now() - t0).toFixed(3);
     base.root.dataset.layouts = String(layouts);
-    syncLabels(order, n);
-    colorbar.hidden = !fv;
+    base.root.dataset.plotWidth = String(cssW);
     xlabel.textContent = getString(model, "value_label", "attribution");
   };
 
@@ -303,14 +314,58 @@ export function renderBeeswarm(model: Model, el: HTMLElement): () => void {
   };
   const onClick = (event: MouseEvent): void => {
     const hit = pointAt(event);
-    if (!hit || !drawn) return;
+    if (!hit || !drawn || !base.live()) return;
     const index = sampleOfRow(drawn, hit[1]);
     model.set("selected", index);
     model.save_changes();
     sendEvent(model, "select", { index });
   };
+  /** `width`, or less when the container is narrower: labels, plot and colour bar fit in it. */
+  const plotWidth = (): number => {
+    const want = Math.max(120, getNumber(model, "width", 560));
+    const parent = el.parentElement;
+    if (!parent || parent.clientWidth === 0) return want; // not laid out (yet): the asked width
+    const cs = getComputedStyle(parent);
+    const inner = parent.clientWidth - parseFloat(cs.paddingLeft || "0") - parseFloat(cs.paddingRight || "0");
+    const room = inner - labels.offsetWidth - (colorbar.hidden ? 0 : colorbar.offsetWidth) - CHROME_CSS;
+    return Math.round(Math.max(Math.min(want, MIN_PLOT_CSS), Math.min(want, room)));
+  };
+  let frame = 0;
+  const later = (work: () => void): void => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => safeDraw(base, work));
+  };
+  // A container that changes width (the notebook, a wrapping row) redraws at the width that fits.
+  // The view's own element is observed too: it gets its first size once ipywidgets attached it,
+  // and then its container is known.
+  let observed: Element | null = null;
+  const resize = new ResizeObserver(() => {
+    const parent = el.parentElement;
+    if (parent !== observed) {
+      if (observed) resize.unobserve(observed);
+      if (parent) resize.observe(parent);
+      observed = parent;
+    }
+    if (drawn && plotWidth() !== drawn.cssW) later(fullDraw);
+  });
+  resize.observe(el);
+  // The axis is drawn on the canvas in the theme's colours: repaint it when the theme changes.
+  const theme = new MutationObserver(() => {
+    base.root.classList.toggle("nbx-theme-dark", isDarkTheme(el.ownerDocument));
+    if (drawn) later(() => paintRings(drawn!));
+  });
+  if (el.ownerDocument.body) {
+    theme.observe(el.ownerDocument.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
+  }
+  base.onCleanup(() => {
+    cancelAnimationFrame(frame);
+    resize.disconnect();
+    theme.disconnect();
+  });
+
   canvas.addEventListener("mousemove", onMove);
   canvas.addEventListener("mouseleave", onLeave);
+  base.needsKernel("dot clicks", canvas);
   canvas.addEventListener("click", onClick);
 
   base.onChange(["values", "feature_values", "feature_names", "sample_indices", "max_features", "width", "value_label"], () =>

@@ -2,13 +2,17 @@
  * The channel-grid view (`_view = "channel_grid"`): one small canvas per map (activation
  * channels, conv filters), in display order, each with its label below. Scalar maps are coloured
  * with a shared colour map and one scale for the grid (or per tile), RGB maps as they are (see
- * `channelgrid_color.ts`). Each canvas has exactly w x h pixels, scaled by CSS. Hover reads out
- * the tile label and the value under the pointer; a click (or Enter/Space) selects a tile
- * (`selected` and the `select` event with the map index).
+ * `channelgrid_color.ts`). Each canvas has exactly w x h pixels, scaled by CSS. Above the tiles
+ * a colour bar shows the value range (or says that each tile has its own scale) and the hover
+ * read-out gives the tile label and the value under the pointer; the tiles fill the view's width
+ * and scroll inside it, back to the top whenever new maps or another order arrive. A click (or
+ * Enter/Space) selects a tile (`selected` and the `select` event with the map index).
  */
 import { gridColoring, displayOrder, tilePixels, type GridColoring } from "./channelgrid_color";
 import { createViewBase, safeDraw, sendEvent } from "./common";
 import { formatValue, h } from "./dom";
+import { table } from "./colormaps";
+import { buildLegend, updateLegend } from "./legend";
 import { getFloatArray, getNumber, getString, getStringList, type Model } from "./traits";
 
 interface Maps {
@@ -38,8 +42,12 @@ export function renderChannelGrid(model: Model, el: HTMLElement): () => void {
   const base = createViewBase(model, el, "channel_grid", "nbx-channel-grid");
   const tiles = h("div", "nbx-channel-tiles");
   const readout = h("div", "nbx-channel-readout", "\u00A0");
-  const legend = h("div", "nbx-legend nbx-channel-legend");
-  base.body.append(tiles, readout, legend);
+  const legend = buildLegend();
+  legend.root.classList.add("nbx-channel-legend");
+  const rgbNote = h("span", "nbx-channel-rgb", "RGB tiles");
+  const bar = h("div", "nbx-channel-bar");
+  bar.append(legend.root, readout);
+  base.body.append(bar, tiles);
   let maps: Maps | null = null;
   let coloring: GridColoring | null = null;
   let labels: string[] = [];
@@ -65,6 +73,26 @@ export function renderChannelGrid(model: Model, el: HTMLElement): () => void {
       const c = t.firstElementChild as HTMLCanvasElement;
       c.style.width = `${size}px`;
       c.style.height = `${hgt}px`;
+    }
+  };
+
+  /** The colour bar of the tiles' scale; RGB tiles say so instead. */
+  const drawLegend = (m: Maps, c: GridColoring): void => {
+    legend.bar.hidden = legend.min.hidden = legend.max.hidden = m.rgb;
+    if (m.rgb) {
+      legend.root.prepend(rgbNote);
+      legend.caption.remove();
+      return;
+    }
+    rgbNote.remove();
+    const perTile = getString(model, "scale", "grid") === "tile";
+    let noData = 0;
+    for (let i = 0; i < m.n * m.hgt * m.wid; i++) if (!Number.isFinite(m.data[i])) noData++;
+    const plan = { scale: c.scales[0], cmap: c.cmap, diverging: c.signed, signed: c.signed, noData };
+    updateLegend(legend, plan, table(c.cmap), null, perTile ? "each tile scaled to its own max |value|" : "one scale for all tiles");
+    if (perTile) {
+      legend.min.textContent = c.signed ? "-max" : "0";
+      legend.max.textContent = "max";
     }
   };
 
@@ -96,15 +124,8 @@ export function renderChannelGrid(model: Model, el: HTMLElement): () => void {
     });
     tiles.replaceChildren(frag);
     sizeTiles();
-    if (m.rgb) legend.textContent = "RGB tiles";
-    else {
-      const s = c.scales[0];
-      const range = c.signed ? `${formatValue(-s)} .. ${formatValue(s)}` : `0 .. ${formatValue(s)}`;
-      legend.textContent =
-        getString(model, "scale", "grid") === "tile"
-          ? `${c.cmap}, each tile scaled to its own max |value|`
-          : `${c.cmap}, one scale for all tiles: ${range}`;
-    }
+    drawLegend(m, c);
+    tiles.scrollTop = 0; // new maps (another layer) or another order: the first tiles show
     syncSelected();
     base.root.dataset.drawMs = (performance.now() - t0).toFixed(2);
   };
@@ -115,6 +136,7 @@ export function renderChannelGrid(model: Model, el: HTMLElement): () => void {
   };
 
   const select = (tile: HTMLDivElement): void => {
+    if (!base.live()) return; // the inspector's enlarged channel comes from Python
     const index = Number(tile.dataset.index);
     model.set("selected", index);
     model.save_changes();

@@ -73,6 +73,7 @@ export function renderConfusionMatrix(model: Model, el: HTMLElement): () => void
   right.append(predTitle, grid, accuracy);
   wrap.append(trueTitle, right);
   base.body.append(wrap);
+  base.needsKernel("cell clicks", grid);
   let cells: HTMLDivElement[] = [];
   let k = 0;
 
@@ -91,6 +92,7 @@ export function renderConfusionMatrix(model: Model, el: HTMLElement): () => void
   };
 
   const choose = (t: number, p: number): void => {
+    if (!base.live()) return; // the explorer would not follow
     const sel = selectedCell();
     const again = sel !== null && sel[0] === t && sel[1] === p;
     model.set("selected", again ? null : [t, p]);

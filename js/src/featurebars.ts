@@ -1,6 +1,7 @@
 /**
  * The feature-bars view (`_view = "feature_bars"`): signed importances as bars or a waterfall,
- * a top-k slider, a mode select and optional what-if sliders that send the sample to Python.
+ * a top-k slider (with its value, "8 of 30"), a mode select and optional what-if sliders that
+ * send the sample to Python. The rows are one grid sized to the panel (`css/featurebars.css`).
  */
 import { layoutBars, orderByMagnitude, type BarGeometry } from "./barlayout";
 import { createViewBase, safeDraw } from "./common";
@@ -52,7 +53,10 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   const controls = h("div", "nbx-controls");
   const topk = rangeInput("nbx-topk", { min: 1, max: 1, step: 1, value: 1, label: "features shown" });
   const mode = selectInput("nbx-mode", ["bars", "waterfall"], "bars");
-  controls.append(labelled("top", topk), labelled("mode", mode));
+  const topkLabel = labelled("top", topk);
+  const topkValue = h("span", "nbx-topk-value");
+  topkLabel.append(topkValue);
+  controls.append(topkLabel, labelled("mode", mode));
   const summary = h("div", "nbx-summary");
   const baseValue = h("span", "nbx-base-value");
   const prediction = h("span", "nbx-prediction");
@@ -85,7 +89,7 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   // When a drag ends, re-order the rows that were kept in place while it lasted.
   const whatif = new WhatIf(model, (i) => rows[i]?.whatif, () => {
     if (!whatif.dragging) safeDraw(base, () => relayout(true));
-  });
+  }, base.needsKernel);
 
   const ensureRows = (count: number): void => {
     if (rows.length === count) return;
@@ -150,7 +154,9 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
     prediction.textContent = pred === null ? "n/a" : label ? `${label}: ${formatValue(pred)}` : formatValue(pred);
     topk.max = String(Math.max(values.length, 1));
     const k = getNumber(model, "top_k", 0);
-    topk.value = String(k > 0 ? Math.min(k, values.length) : values.length);
+    const shown = k > 0 ? Math.min(k, values.length) : values.length;
+    topk.value = String(shown);
+    topkValue.textContent = `${shown} of ${values.length}`;
     mode.value = isWaterfall ? "waterfall" : "bars";
   };
 

@@ -1,11 +1,14 @@
 /**
  * The heatmap view (`_view = "heatmap"`): one canvas pixel per cell, scaled by CSS, coloured by
- * `scales.ts`, with controls that redraw in the browser at once and then save to Python.
+ * `scales.ts` (the sign modes' colours by `signplan.ts`), with controls that redraw in the
+ * browser at once (each slider shows its value) and then save to Python, and a note above the
+ * map: the `note` trait (e.g. why a Grad-CAM map is empty), or, when every cell shown is 0, that.
  */
 import { COLORMAP_NAMES, table } from "./colormaps";
 import { createViewBase, safeDraw, sendEvent } from "./common";
 import { formatValue, h, labelled, rangeInput, selectInput } from "./dom";
 import { buildLegend, updateLegend } from "./legend";
+import { allZero, halfOf, paintThreshold, signPlan } from "./signplan";
 import {
   REDUCE_RULES,
   SIGN_MODES,
@@ -13,7 +16,6 @@ import {
   paint,
   planColors,
   reduceChannels,
-  withCmap,
   type ColorPlan,
   type ReduceRule,
   type SignMode,
@@ -22,7 +24,12 @@ import { getEncoded, getImage, getNumber, getBool, getString, type Model } from 
 import { decodeArray, type DecodedArray, type EncodedArray } from "./codec";
 
 /** Traits whose change from Python means a redraw. */
-const DRAW_TRAITS = ["values", "image", "reduce", "sign", "cmap", "opacity", "clip_percentile", "threshold"];
+const DRAW_TRAITS = ["values", "image", "reduce", "sign", "cmap", "opacity", "clip_percentile", "threshold", "note"];
+
+/** A slider's value as its read-out shows it. */
+function sliderText(input: HTMLInputElement): string {
+  return formatValue(Number(input.value));
+}
 
 function cellAt(canvas: HTMLCanvasElement, event: MouseEvent): [number, number] | null {
   const rect = canvas.getBoundingClientRect();
@@ -48,7 +55,10 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
   tooltip.hidden = true;
   stage.append(canvas, tooltip);
   const legend = buildLegend();
-  base.body.append(controls, stage, legend.root);
+  const note = h("div", "nbx-heatmap-note");
+  note.setAttribute("role", "note");
+  note.hidden = true;
+  base.body.append(controls, note, stage, legend.root);
 
   const opacity = rangeInput("nbx-opacity", { min: 0, max: 1, step: 0.01, value: 0.6, label: "opacity" });
   const cmap = selectInput("nbx-cmap", ["auto", ...COLORMAP_NAMES], "auto");
@@ -57,12 +67,24 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
   const threshold = rangeInput("nbx-threshold", { min: 0, max: 1, step: 0.01, value: 0, label: "threshold" });
   const reduce = selectInput("nbx-reduce", REDUCE_RULES, "sum");
   const reduceLabel = labelled("reduce", reduce);
+  /** Each slider with its value beside it (updated as it moves and when Python sets it). */
+  const readouts = new Map<HTMLInputElement, HTMLSpanElement>();
+  const withValue = (text: string, input: HTMLInputElement): HTMLLabelElement => {
+    const label = labelled(text, input);
+    const value = h("span", "nbx-control-value", sliderText(input));
+    label.append(value);
+    readouts.set(input, value);
+    return label;
+  };
+  const syncReadouts = (): void => {
+    for (const [input, value] of readouts) value.textContent = sliderText(input);
+  };
   controls.append(
-    labelled("opacity", opacity),
+    withValue("opacity", opacity),
     labelled("colours", cmap),
     labelled("sign", sign),
-    labelled("clip %", clip),
-    labelled("threshold", threshold),
+    withValue("clip %", clip),
+    withValue("threshold", threshold),
   );
 
   // Caches: each stage reruns only when its inputs change, so a colour map, opacity or
@@ -107,11 +129,11 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
       basePlan = planColors(shown, { cmap: "auto", clipPercentile });
       planKey = [shown, clipPercentile];
     }
-    const plan = withCmap(basePlan, getString(model, "cmap", "auto"));
+    const plan = signPlan(basePlan, getString(model, "cmap", "auto"), signMode);
     if (!pixels || pixels.width !== wid || pixels.height !== hgt) pixels = wid > 0 && hgt > 0 ? new ImageData(wid, hgt) : null;
     const rgba = paint(shown, hgt, wid, plan, {
       opacity: getNumber(model, "opacity", 0.6),
-      threshold: getNumber(model, "threshold", 0),
+      threshold: paintThreshold(getNumber(model, "threshold", 0), signMode),
       image: getImage(model, "image"),
       out: pixels?.data,
     });
@@ -120,7 +142,12 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
       ctx.putImageData(pixels, 0, 0);
     }
     base.root.dataset.drawMs = (performance.now() - t0).toFixed(3);
-    updateLegend(legend, plan, table(plan.cmap));
+    const half = halfOf(signMode);
+    updateLegend(legend, plan, table(plan.cmap), half, half && plan.diverging ? "0: not coloured" : "");
+    const given = getString(model, "note");
+    const empty = decoded !== null && allZero(shown);
+    note.textContent = given || (empty ? `every cell of this map is 0${signMode === "both" ? "" : ` (sign: ${signMode})`}` : "");
+    note.hidden = note.textContent === "";
     if (shape.length === 3) controls.append(reduceLabel);
     else reduceLabel.remove();
   };
@@ -132,8 +159,11 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
     clip.value = String(getNumber(model, "clip_percentile", 99));
     threshold.value = String(getNumber(model, "threshold", 0));
     reduce.value = getString(model, "reduce", "sum");
+    syncReadouts();
     controls.hidden = !getBool(model, "show_controls", true);
-    canvas.style.width = `${getNumber(model, "width", 280)}px`;
+    const width = getNumber(model, "width", 280);
+    canvas.style.width = `${width}px`;
+    note.style.maxWidth = `${Math.max(width, 260)}px`; // a long note wraps instead of widening the view
   };
 
   const redraw = (): void => {
@@ -146,6 +176,8 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
     const handler = (): void => {
       const before = base.draws();
       model.set(trait, numeric ? Number(input.value) : input.value);
+      const readout = input instanceof HTMLInputElement ? readouts.get(input) : undefined;
+      if (readout) readout.textContent = sliderText(input as HTMLInputElement);
       if (base.draws() === before) redraw();
       model.save_changes();
     };
@@ -179,12 +211,13 @@ export function renderHeatmap(model: Model, el: HTMLElement): () => void {
   });
   canvas.addEventListener("click", (event) => {
     const cell = cellAt(canvas, event);
-    if (!cell) return;
+    if (!cell || !base.live()) return;
     model.set("selected", cell);
     model.save_changes();
     sendEvent(model, "click", { row: cell[0], col: cell[1] });
   });
 
+  base.needsKernel("clicks", canvas);
   base.onChange(DRAW_TRAITS, redraw);
   base.onChange(["width", "show_controls"], syncControls);
   redraw();

@@ -202,7 +202,7 @@ export function renderModelGraph(model: Model, el: HTMLElement): () => void {
   };
 
   const select = (name: string): void => {
-    if (name === "") return; // the root: "" means "nothing selected"
+    if (name === "" || !base.live()) return; // the root: "" means "nothing selected"
     model.set("selected", name);
     model.save_changes();
     sendEvent(model, "select", { name });

@@ -21,6 +21,49 @@ export function topClasses(probabilities: Float32Array, k: number): number[] {
 }
 
 /**
+ * A probability with two decimals, three when two would round it to 0 or 1, else ">0.999" or
+ * "<0.001" (a saturated 1.0 too: it never reads "1"); non-finite values "n/a". The same rule as
+ * Python's `nbexplain.widgets._format.format_probability`, so a sample reads alike everywhere.
+ *
+ * @example
+ * formatProbability(0.9712); // "0.97"
+ * formatProbability(0.996);  // "0.996"
+ * formatProbability(1);      // ">0.999"
+ */
+export function formatProbability(p: number): string {
+  if (!Number.isFinite(p)) return "n/a";
+  for (const digits of [2, 3]) {
+    const text = p.toFixed(digits);
+    const v = Number(text);
+    if (v > 0 && v < 1) return text;
+  }
+  return p > 0.5 ? ">0.999" : "<0.001";
+}
+
+/**
+ * "P = 0.97", or "P > 0.999" / "P < 0.001" at the ends (Python's `probability_phrase`).
+ *
+ * @example
+ * probabilityPhrase(0.03); // "P = 0.03"
+ * probabilityPhrase(1);    // "P > 0.999"
+ */
+export function probabilityPhrase(p: number): string {
+  const text = formatProbability(p);
+  return text[0] === ">" || text[0] === "<" ? `P ${text[0]} ${text.slice(1)}` : `P = ${text}`;
+}
+
+/**
+ * Whether every finite value lies in [0, 1] (then they are shown as probabilities).
+ *
+ * @example
+ * areProbabilities(new Float32Array([0.2, 0.8])); // true
+ * areProbabilities(new Float32Array([2.5, -1])); // false
+ */
+export function areProbabilities(values: Float32Array): boolean {
+  return values.every((v) => !Number.isFinite(v) || (v >= 0 && v <= 1));
+}
+
+/**
  * RGBA pixels for an 8-bit image, H x W (grey, replicated) or H x W x 3.
  *
  * @example
@@ -68,6 +111,7 @@ function buildTable(names: string[], values: Float32Array | null): HTMLTableElem
 
 function buildPredictions(classNames: string[], probs: Float32Array, k: number): HTMLDivElement {
   const box = h("div", "nbx-preds");
+  const format = areProbabilities(probs) ? formatProbability : formatValue;
   for (const i of topClasses(probs, k)) {
     const row = h("div", "nbx-pred-row");
     row.dataset.index = String(i);
@@ -76,7 +120,7 @@ function buildPredictions(classNames: string[], probs: Float32Array, k: number):
     const p = probs[i];
     bar.style.width = `${Number.isFinite(p) ? Math.min(Math.max(p, 0), 1) * 100 : 0}%`;
     track.append(bar);
-    row.append(h("span", "nbx-pred-label", classNames[i] ?? `class ${i}`), track, h("span", "nbx-pred-prob", formatValue(p)));
+    row.append(h("span", "nbx-pred-label", classNames[i] ?? `class ${i}`), track, h("span", "nbx-pred-prob", format(p)));
     box.append(row);
   }
   return box;
@@ -115,7 +159,10 @@ export function renderSamplePanel(model: Model, el: HTMLElement): () => void {
       const best = topClasses(probs, 1)[0];
       const predictedName = classNames[best] ?? `class ${best}`;
       const predicted = h("div", "nbx-predicted-line");
-      predicted.append(h("span", "nbx-summary-label", "predicted"), h("span", "nbx-predicted", predictedName));
+      const p = probs[best];
+      const value = areProbabilities(probs) ? `, ${probabilityPhrase(p)}` : `: ${formatValue(p)}`;
+      predicted.append(h("span", "nbx-summary-label", "predicted"), h("span", "nbx-predicted", predictedName),
+        h("span", "nbx-predicted-p", value));
       side.append(predicted, buildPredictions(classNames, probs, getNumber(model, "top_k", 3)));
       const truth = getString(model, "true_label");
       if (truth) {

@@ -1,13 +1,14 @@
 /**
  * The sample-table view (`_view = "sample_table"`): one page of samples sent by Python, with a
- * pager, row selection by click and by the up/down keys. Python owns the data set and the
- * filtered order; this view only ever holds the page it shows.
+ * pager (first, previous, page number, next, last) and a go-to-sample box, row selection by click
+ * and by the up/down keys. Python owns the data set and the filtered order; this view only ever
+ * holds the page it shows.
  */
 import { createViewBase, safeDraw, sendEvent } from "./common";
 import { h } from "./dom";
 import { getFloatArray, getNumber, getStringList, type Model } from "./traits";
 
-const DRAW_TRAITS = ["columns", "values", "indices", "labels", "snippets", "nan_flags", "page", "page_size", "total"];
+const DRAW_TRAITS = ["columns", "values", "indices", "labels", "snippets", "nan_flags", "page", "page_size", "total", "n_samples"];
 
 /**
  * A number in at most 4 significant digits; exponent form below 1e-3 and from 1e6 up.
@@ -47,6 +48,21 @@ export function pageInfo(page: number, pageSize: number, total: number, rows: nu
   if (total === 0 || rows === 0) return `no rows (0 of ${total})`;
   const first = page * pageSize + 1;
   return `rows ${first}-${first + rows - 1} of ${total}`;
+}
+
+/**
+ * The sample a go-to box's text asks for, or null when it is not a whole number in 0..n-1.
+ *
+ * @example
+ * gotoIndex("12", 100); // 12
+ * gotoIndex("12.5", 100); // null
+ * gotoIndex("100", 100); // null
+ */
+export function gotoIndex(text: string, nSamples: number): number | null {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return null;
+  const v = Number(t);
+  return v < nSamples ? v : null;
 }
 
 /** What an up/down key press does: select a row of this page, ask Python to step, or nothing. */
@@ -112,8 +128,19 @@ export function renderSampleTable(model: Model, el: HTMLElement): () => void {
   const info = h("span", "nbx-page-info");
   const pageBox = h("label", "nbx-control nbx-page-box");
   pageBox.append(h("span", "nbx-control-label", "page"), pageInput, pageOf);
-  pager.append(first, prev, pageBox, next, last, info);
+  const gotoInput = h("input", "nbx-goto-input");
+  gotoInput.type = "number";
+  gotoInput.min = "0";
+  gotoInput.step = "1";
+  gotoInput.placeholder = "#";
+  gotoInput.dataset.lmSuppressShortcuts = "true";
+  gotoInput.setAttribute("aria-label", "go to sample number");
+  const gotoBox = h("label", "nbx-control nbx-goto-box");
+  gotoBox.title = "show the sample with this number (a filter that hides it is cleared)";
+  gotoBox.append(h("span", "nbx-control-label", "go to sample"), gotoInput);
+  pager.append(first, prev, pageBox, next, last, info, gotoBox);
   base.body.append(scroll, pager);
+  base.needsKernel("row clicks and paging", first, prev, next, last, pageInput, gotoInput);
 
   let rowIndices: number[] = [];
   let rowEls: HTMLTableRowElement[] = [];
@@ -121,6 +148,7 @@ export function renderSampleTable(model: Model, el: HTMLElement): () => void {
   const pages = (): number => pageCount(getNumber(model, "total", 0), getNumber(model, "page_size", 15));
   const page = (): number => getNumber(model, "page", 0);
   const goToPage = (p: number): void => {
+    if (!base.live()) return; // the page's rows come from Python
     const clamped = Math.min(Math.max(Math.round(p), 0), pages() - 1);
     sendEvent(model, "page", { page: clamped });
   };
@@ -136,6 +164,7 @@ export function renderSampleTable(model: Model, el: HTMLElement): () => void {
   };
 
   const select = (index: number): void => {
+    if (!base.live()) return; // no half-update: the panels would keep the old sample
     model.set("selected", index);
     model.save_changes();
     sendEvent(model, "select", { index });
@@ -211,6 +240,7 @@ export function renderSampleTable(model: Model, el: HTMLElement): () => void {
     pageInput.max = String(n);
     pageInput.value = String(p + 1);
     pageOf.textContent = `of ${n}`;
+    gotoInput.max = String(Math.max(0, getNumber(model, "n_samples", 0) - 1));
     first.disabled = prev.disabled = p <= 0;
     next.disabled = last.disabled = p >= n - 1;
     highlight();
@@ -251,7 +281,19 @@ export function renderSampleTable(model: Model, el: HTMLElement): () => void {
     const v = Number(pageInput.value);
     if (Number.isFinite(v)) goToPage(v - 1);
   };
+  const onGoto = (): void => {
+    const index = gotoIndex(gotoInput.value, getNumber(model, "n_samples", 0));
+    gotoInput.classList.toggle("nbx-invalid", gotoInput.value !== "" && index === null);
+    if (index !== null) sendEvent(model, "goto", { index });
+  };
   tbody.addEventListener("click", onClick);
+  gotoInput.addEventListener("change", onGoto);
+  gotoInput.addEventListener("keydown", (event: KeyboardEvent) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    event.stopPropagation();
+    onGoto();
+  });
   scroll.addEventListener("keydown", onKey);
   pageInput.addEventListener("change", onPageInput);
   first.addEventListener("click", () => goToPage(0));

@@ -2,11 +2,13 @@
  * The text-tokens view (`_view = "text_tokens"`): a text's tokens as inline chips coloured by
  * their attribution. Hover shows token and value; a click (or Enter / Space on a focused token)
  * sends `{event: "toggle", index}` to Python, which decides what happens (the what-if drops the
- * token and re-predicts). Dropped tokens are struck through and faded.
+ * token and re-predicts). Dropped tokens are struck through and faded. Chips fade into the
+ * theme's background as |value| goes to 0 (`tokencolors.ts`), and redraw when the theme changes.
  */
 import { createViewBase, safeDraw, sendEvent } from "./common";
 import { formatValue, h } from "./dom";
-import { legendGradient, needsLightText, spaceBefore, tokenColor, tokenScale } from "./tokencolors";
+import { followTheme, themeBackground } from "./theme";
+import { legendGradient, spaceBefore, tokenLook, tokenScale } from "./tokencolors";
 import { getFloatArray, getOptionalNumber, getString, getStringList, type Model } from "./traits";
 
 const DRAW_TRAITS = ["tokens", "values", "dropped", "cmap", "prediction", "prediction_label", "base_value"];
@@ -62,7 +64,7 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
 
   const onClick = (event: MouseEvent): void => {
     const i = indexOf(event.target);
-    if (i >= 0) sendEvent(model, "toggle", { index: i });
+    if (i >= 0 && base.live()) sendEvent(model, "toggle", { index: i });
   };
   const onKey = (event: KeyboardEvent): void => {
     if (event.key !== "Enter" && event.key !== " ") return;
@@ -70,7 +72,7 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
     if (i < 0) return;
     event.preventDefault();
     event.stopPropagation(); // keep JupyterLab from running the cell on Enter
-    sendEvent(model, "toggle", { index: i });
+    if (base.live()) sendEvent(model, "toggle", { index: i });
   };
   const onOver = (event: Event): void => {
     const span = spanOf(event.target);
@@ -80,6 +82,7 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
   const onLeave = (): void => {
     tooltip.hidden = true;
   };
+  base.needsKernel("word clicks", text);
   text.addEventListener("click", onClick);
   text.addEventListener("keydown", onKey);
   text.addEventListener("mouseover", onOver);
@@ -96,6 +99,7 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
     }
     const cmapName = getString(model, "cmap", DIVERGING_FALLBACK);
     const s = tokenScale(values);
+    const background = themeBackground(base.root);
     const children: Node[] = [];
     tokens.forEach((token, i) => {
       if (spaceBefore(token, tokens[i - 1])) children.push(document.createTextNode(" "));
@@ -107,10 +111,11 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
       const isDropped = Boolean(dropped[i]);
       span.setAttribute("aria-pressed", String(isDropped));
       span.classList.toggle("dropped", isDropped);
-      const rgb = tokenColor(values[i], s, cmapName);
-      if (rgb) {
-        span.style.backgroundColor = `rgb(${rgb[0]}, ${rgb[1]}, ${rgb[2]})`;
-        span.classList.toggle("nbx-token-light", needsLightText(rgb));
+      const look = tokenLook(values[i], s, cmapName, background);
+      if (look) {
+        const [r, g, b] = look.rgb;
+        span.style.backgroundColor = `rgba(${r}, ${g}, ${b}, ${Number(look.alpha.toFixed(3))})`;
+        span.classList.toggle("nbx-token-light", look.light);
       } else {
         span.classList.add("nbx-token-nodata");
       }
@@ -133,6 +138,7 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
     safeDraw(base, draw);
   };
   base.onChange(DRAW_TRAITS, redraw);
+  base.onCleanup(followTheme(base.root, redraw));
   base.onCleanup(() => {
     text.removeEventListener("click", onClick);
     text.removeEventListener("keydown", onKey);

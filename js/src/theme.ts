@@ -70,3 +70,71 @@ export function readTheme(el: Element): Theme {
     dark: base.dark,
   };
 }
+
+/**
+ * A CSS colour (`#rgb`, `#rrggbb`, `rgb()` / `rgba()`, or any name the browser knows) as
+ * `[r, g, b]`, or null when it cannot be read.
+ *
+ * @example
+ * parseColor("#111");              // [17, 17, 17]
+ * parseColor("rgba(0, 0, 0, 0.5)"); // [0, 0, 0]
+ */
+export function parseColor(css: string): [number, number, number] | null {
+  const text = css.trim().toLowerCase();
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/.exec(text);
+  if (hex) {
+    const d = hex[1].length === 3 ? [...hex[1]].map((c) => c + c).join("") : hex[1];
+    return [0, 2, 4].map((i) => parseInt(d.slice(i, i + 2), 16)) as [number, number, number];
+  }
+  const fn = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/.exec(text);
+  if (fn) return [Number(fn[1]), Number(fn[2]), Number(fn[3])].map((v) => Math.round(v)) as [number, number, number];
+  if (text === "" || typeof document === "undefined") return null;
+  // A name ("white") or another syntax: let a canvas normalise it to #rrggbb.
+  const ctx = document.createElement("canvas").getContext("2d");
+  if (!ctx) return null;
+  ctx.fillStyle = "#010203";
+  ctx.fillStyle = text;
+  const out = ctx.fillStyle;
+  return out === "#010203" && text !== "#010203" ? null : parseColor(out);
+}
+
+/**
+ * The theme's background behind `el` as `[r, g, b]` (`--jp-layout-color0`, else white or #111).
+ *
+ * @example
+ * const [r, g, b] = themeBackground(root);
+ */
+export function themeBackground(el: Element): [number, number, number] {
+  const theme = readTheme(el);
+  return parseColor(theme.background) ?? (theme.dark ? [17, 17, 17] : [255, 255, 255]);
+}
+
+/**
+ * Call `callback` when JupyterLab switches theme (`<body data-jp-theme-light / -name>`), at once
+ * and once more after the new theme's CSS had time to apply; returns the function that stops.
+ * The root element `root` gets `nbx-theme-dark` (and the native controls' colour scheme) to match.
+ *
+ * @example
+ * base.onCleanup(followTheme(base.root, redraw));
+ */
+export function followTheme(root: HTMLElement, callback: () => void): () => void {
+  const doc = root.ownerDocument;
+  if (!doc.body || typeof MutationObserver === "undefined") return () => undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const apply = (): void => {
+    const dark = isDarkTheme(doc);
+    root.classList.toggle("nbx-theme-dark", dark);
+    root.style.colorScheme = dark ? "dark" : "";
+    callback();
+  };
+  const observer = new MutationObserver(() => {
+    apply();
+    clearTimeout(timer);
+    timer = setTimeout(apply, 400);
+  });
+  observer.observe(doc.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
+  return () => {
+    observer.disconnect();
+    clearTimeout(timer);
+  };
+}

@@ -1,6 +1,11 @@
 /**
  * Pure arithmetic of the text_tokens view: the colour scale, each token's background and a
  * readable text colour, and where spaces go between tokens. No DOM.
+ *
+ * A token's chip is the colour map at its value with an opacity that grows with |v|
+ * ({@link tokenAlpha}: 0 at 0, opaque from half the scale on), so a word that hardly matters
+ * shows the theme's own background (no white chips in a dark theme); its text is light or dark
+ * by the chip's colour as drawn over that background ({@link tokenLook}).
  */
 import { lookup, type RGB } from "./colormaps";
 
@@ -34,6 +39,51 @@ export function tokenColor(v: number, s: number, cmap: string): RGB | null {
 }
 
 /**
+ * The chip's opacity for value `v` on scale `s`: `min(1, 2 |v| / s)`; 0 for a non-finite value.
+ *
+ * @example
+ * tokenAlpha(0, 1);    // 0
+ * tokenAlpha(0.25, 1); // 0.5
+ * tokenAlpha(-3, 1);   // 1
+ */
+export function tokenAlpha(v: number, s: number): number {
+  if (!Number.isFinite(v)) return 0;
+  return Math.min(1, (2 * Math.abs(v)) / s);
+}
+
+/**
+ * `rgb` drawn with opacity `alpha` over `background`, rounded.
+ *
+ * @example
+ * blend([17, 17, 17], [255, 255, 255], 0.5); // [136, 136, 136]
+ */
+export function blend(background: RGB, rgb: RGB, alpha: number): RGB {
+  const mix = (k: number): number => Math.round(alpha * rgb[k] + (1 - alpha) * background[k]);
+  return [mix(0), mix(1), mix(2)];
+}
+
+/** How one token is drawn: its chip colour and opacity, and whether its text is light. */
+export interface TokenLook {
+  rgb: RGB;
+  alpha: number;
+  light: boolean;
+}
+
+/**
+ * The chip of a token with value `v` over the theme's `background`; null for a non-finite value.
+ *
+ * @example
+ * tokenLook(0, 1, "RdBu_r", [17, 17, 17]);  // { rgb: [247, 246, 246], alpha: 0, light: true }
+ * tokenLook(1, 1, "RdBu_r", [255, 255, 255]); // { rgb: [103, 0, 31], alpha: 1, light: true }
+ */
+export function tokenLook(v: number, s: number, cmap: string, background: RGB): TokenLook | null {
+  const rgb = tokenColor(v, s, cmap);
+  if (!rgb) return null;
+  const alpha = tokenAlpha(v, s);
+  return { rgb, alpha, light: needsLightText(blend(background, rgb, alpha)) };
+}
+
+/**
  * True when text on `rgb` should be light: its luma (0.299 r + 0.587 g + 0.114 b) is below 140.
  *
  * @example
@@ -61,16 +111,17 @@ export function spaceBefore(token: string, previous: string | undefined): boolea
 }
 
 /**
- * A CSS `linear-gradient` of `cmap` from -s to +s (11 stops), for the legend bar.
+ * A CSS `linear-gradient` of `cmap` from -s to +s (11 stops) with the chips' opacity, for the
+ * legend bar (its middle is the theme's background, as a word of value 0).
  *
  * @example
- * legendGradient("RdBu_r"); // "linear-gradient(to right, rgb(5, 48, 97) 0%, ...)"
+ * legendGradient("RdBu_r"); // "linear-gradient(to right, rgba(5, 48, 97, 1) 0%, ...)"
  */
 export function legendGradient(cmap: string): string {
   const stops: string[] = [];
   for (let k = 0; k <= 10; k++) {
     const [r, g, b] = lookup(cmap, k / 10);
-    stops.push(`rgb(${r}, ${g}, ${b}) ${k * 10}%`);
+    stops.push(`rgba(${r}, ${g}, ${b}, ${tokenAlpha(k / 5 - 1, 1)}) ${k * 10}%`);
   }
   return `linear-gradient(to right, ${stops.join(", ")})`;
 }

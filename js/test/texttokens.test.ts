@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { lookup } from "../src/colormaps";
-import { legendGradient, needsLightText, spaceBefore, tokenColor, tokenScale } from "../src/tokencolors";
+import {
+  blend,
+  legendGradient,
+  needsLightText,
+  spaceBefore,
+  tokenAlpha,
+  tokenColor,
+  tokenLook,
+  tokenScale,
+} from "../src/tokencolors";
 
 describe("tokenScale", () => {
   it("is max |v| over finite values", () => {
@@ -54,11 +63,39 @@ describe("spaceBefore", () => {
   });
 });
 
+describe("tokenAlpha and tokenLook: weak words fade into the theme's background", () => {
+  it("opacity min(1, 2 |v| / s), 0 for non-finite", () => {
+    expect([0, 0.1, 0.25, -0.5, 2].map((v) => tokenAlpha(v, 1))).toEqual([0, 0.2, 0.5, 1, 1]);
+    expect(tokenAlpha(NaN, 1)).toBe(0);
+  });
+  it("blends over the background", () => {
+    expect(blend([17, 17, 17], [255, 255, 255], 0.5)).toEqual([136, 136, 136]);
+    expect(blend([17, 17, 17], [1, 2, 3], 0)).toEqual([17, 17, 17]);
+  });
+  it("a word of value 0 is the dark theme's background with light text, never a white chip", () => {
+    expect(tokenLook(0, 1, "RdBu_r", [17, 17, 17])).toEqual({ rgb: [247, 246, 246], alpha: 0, light: true });
+    expect(tokenLook(0, 1, "RdBu_r", [255, 255, 255])?.light).toBe(false);
+  });
+  it("strong words keep the map's colour whatever the theme", () => {
+    for (const bg of [[17, 17, 17], [255, 255, 255]] as const) {
+      expect(tokenLook(1, 1, "RdBu_r", [...bg])).toEqual({ rgb: [103, 0, 31], alpha: 1, light: true });
+    }
+  });
+  it("picks the text colour on the chip as drawn: pale chips over a dark page get light text", () => {
+    const pale = tokenLook(0.3, 1, "RdBu_r", [17, 17, 17]);
+    expect(pale && pale.alpha).toBeCloseTo(0.6);
+    expect(pale?.light).toBe(true);
+    expect(tokenLook(0.3, 1, "RdBu_r", [255, 255, 255])?.light).toBe(false);
+    expect(tokenLook(NaN, 1, "RdBu_r", [17, 17, 17])).toBeNull();
+  });
+});
+
 describe("legendGradient", () => {
-  it("has 11 stops from the negative to the positive end", () => {
+  it("has 11 stops from the negative to the positive end, transparent in the middle", () => {
     const g = legendGradient("RdBu_r");
-    expect(g.startsWith("linear-gradient(to right, rgb(5, 48, 97) 0%")).toBe(true);
-    expect(g.endsWith("rgb(103, 0, 31) 100%)")).toBe(true);
-    expect(g.match(/rgb\(/g)?.length).toBe(11);
+    expect(g.startsWith("linear-gradient(to right, rgba(5, 48, 97, 1) 0%")).toBe(true);
+    expect(g.endsWith("rgba(103, 0, 31, 1) 100%)")).toBe(true);
+    expect(g.match(/rgba\(/g)?.length).toBe(11);
+    expect(g).toContain(", 0) 50%");
   });
 });

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbexplain.explainers._engine import GradientError, GradientExplainer, RunContext
+from nbexplain.explainers._gradcam_notes import cam_notes, earlier_conv
 from nbexplain.explainers.layers import last_conv_layer, layer_gradients, resolve_layer
 
 _MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
@@ -61,7 +62,12 @@ class GradCAM(GradientExplainer):
     (``internal_batch_size``, ``dtype``) as every gradient method.
 
     ``diagnostics``: ``layer`` (the name), ``cam_shape`` (the map's size at the layer),
-    ``cam`` (the maps at that size, ``(n, h, w)``), ``channel_weights`` ``(n, C)``.
+    ``cam`` (the maps at that size, ``(n, h, w)``), ``channel_weights`` ``(n, C)``,
+    ``positive_fraction`` ``(n,)`` (cells where the weighted sum is > 0, before ReLU) and
+    ``note``: one string per sample, ``""`` unless the map is (nearly) all 0 or too coarse to
+    localise, then why (ReLU of negative weighted activations, a zero gradient, a 2 x 2 layer
+    for an 8 x 8 input) and what to try (``relu=False``, an earlier layer, another method);
+    ``Heatmap.from_explanation`` shows it above the map.
 
     Example:
         >>> import torch
@@ -108,6 +114,7 @@ class GradCAM(GradientExplainer):
         else:
             layer, name = resolve_layer(self.model, self.layer)
         cams: list[Any] = []
+        raws: list[Any] = []
         weights: list[Any] = []
         outputs: list[Any] = []
 
@@ -121,6 +128,7 @@ class GradCAM(GradientExplainer):
                                     "convolution (pass layer=)")
             w = self.channel_weights(act, grad)
             cam = (w.reshape(*w.shape, *[1] * (act.ndim - 2)) * act).sum(1)
+            raws.append(cam.detach().float().cpu())
             cams.append(torch.relu(cam) if self.relu else cam)
             weights.append(w)
 
@@ -132,9 +140,16 @@ class GradCAM(GradientExplainer):
                 raise GradientError(f"layer {name!r} maps have shape {tuple(cam.shape[1:])} but inputs have "
                                     f"spatial shape {tuple(x.shape[2:])}; pass upsample=False")
             values = upsample(cam, tuple(x.shape[2:]))
+        raw = torch.cat(raws).numpy()
+        channel_weights = torch.cat(weights).detach().float().cpu().numpy()
+        notes = cam_notes(raw, channel_weights, relu=self.relu, layer=name, input_shape=tuple(x.shape[2:]),
+                          earlier=earlier_conv(self.model, name), method="Grad-CAM++" if self.method == "grad_cam++"
+                          else "Grad-CAM")
         diagnostics = {"layer": name, "cam_shape": tuple(cam.shape[1:]),
                        "cam": cam.detach().float().cpu().numpy(),
-                       "channel_weights": torch.cat(weights).detach().float().cpu().numpy(),
+                       "channel_weights": channel_weights,
+                       "positive_fraction": (raw > 0).reshape(len(raw), -1).mean(1),
+                       "note": notes,
                        "outputs": torch.cat(outputs).cpu().numpy()}
         return values, diagnostics
 

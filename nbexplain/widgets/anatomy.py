@@ -341,7 +341,7 @@ class ModelAnatomy(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         self.graph_view = ModelGraphView(graph=self.graph.to_wire())
         self._layer_changed(self.inspector.layer)
         gl = self.graph_view.layout  # set on its own Layout: a replaced one would stay open (a leak)
-        gl.width, gl.min_width, gl.flex = "420px", "300px", "0 0 auto"
+        gl.width, gl.min_width, gl.flex = "380px", "300px", "0 0 auto"
         self.graph_view.on_event("select", lambda msg: self.inspector.show_layer(str(msg.get("name", ""))))
         self.inspector.on_layer_change(self._layer_changed)
         self.inspector.layout.flex = "1 1 auto"

@@ -20,13 +20,18 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
-from .global_views import BAR_COLOR, HIGHLIGHT_COLOR, MAX_LABEL_CHARS, _tick_labels
+from .global_views import BAR_COLOR, HIGHLIGHT_COLOR, _tick_labels
 
 __all__ = ["BarChart", "CurveChart", "figure_layout"]
 
-CURVE_COLOR = "#1f3b57"
+# Mark colours are data colours (bqplot draws them as given): mid-tones that read on Lab's light
+# and dark backgrounds alike (contrast >= 3:1 on white and on #111).
+CURVE_COLOR = "#1f77b4"
 DERIVATIVE_COLOR = "#e4572e"
 MAX_TICKS = 16
+#: Pixels per character of an 11 px tick label (a generous average, so labels are not cut).
+CHAR_PX = 6.4
+TITLE_STYLE = {"font-size": "13px"}
 
 
 def figure_layout(height: int, max_width: str = "560px") -> ipywidgets.Layout:
@@ -72,10 +77,12 @@ class BarChart:
                                   tick_format=None if ordinal else ".3g", tick_style={"font-size": "11px"})
         self.y_axis = bqplot.Axis(scale=self.y_scale, side="left", label=y_label + (" (log10)" if log else ""),
                                   grid_lines="dashed", num_ticks=5, tick_format=y_format, label_offset="45px")
-        margin = {"top": 30 if title else 12, "bottom": 45, "left": 62, "right": 16}
+        # The right margin holds half of the last tick label (numeric axes put one at the edge).
+        margin = {"top": 30 if title else 12, "bottom": 45, "left": 62, "right": 16 if ordinal else 30}
         self.figure = bqplot.Figure(marks=[self.bars], axes=[self.x_axis, self.y_axis], title=title,
-                                    fig_margin=margin, animation_duration=0, display_toolbar=False,
-                                    padding_x=0.02, padding_y=0.0, layout=figure_layout(height))
+                                    title_style=TITLE_STYLE, fig_margin=margin, animation_duration=0,
+                                    display_toolbar=False, padding_x=0.02, padding_y=0.0,
+                                    layout=figure_layout(height))
 
     def set(self, x: Sequence[Any] | np.ndarray, y: np.ndarray, colors: Sequence[str] | None = None) -> None:
         """Draw bars of heights ``y`` at ``x`` (names when ordinal), one colour or one per bar."""
@@ -87,15 +94,35 @@ class BarChart:
             xs = [str(v) for v in x]
         with self.figure.hold_sync(), self.bars.hold_sync():
             if self.ordinal:
-                longest = max((len(s) for s in xs), default=4)
                 step = max(1, int(np.ceil(len(xs) / MAX_TICKS)))
                 self.x_axis.tick_values = list(xs[::step])
-                self.x_axis.tick_rotate = -40 if longest > 4 else 0
-                bottom = 45 if longest <= 4 else min(150, 30 + int(5.2 * min(longest, MAX_LABEL_CHARS)))
-                self.figure.fig_margin = {**self.figure.fig_margin, "bottom": bottom}
+                self._fit_names(list(xs), step)
             self.bars.x = xs
             self.bars.y = self._shown(values)
             self.bars.colors = list(colors) if colors is not None else [self.color]
+
+    def _fit_names(self, names: list[str], step: int) -> None:
+        """Rotate long tick names and give them the margins they need (nothing is cut).
+
+        Rotated names end at their tick (``text-anchor: end``) and hang down to the left at 40
+        degrees: the bottom margin holds the longest one, the left margin the first one.
+        """
+        shown = names[::step]
+        longest = max((len(n) for n in shown), default=0)
+        if longest <= 4:
+            self.x_axis.tick_rotate = 0
+            self.x_axis.tick_style = {"font-size": "11px"}
+            self.x_axis.label_offset = None
+            self.figure.fig_margin = {**self.figure.fig_margin, "bottom": 45, "left": 62}
+            return
+        sin, cos = 0.643, 0.766  # of 40 degrees
+        drop = int(CHAR_PX * longest * sin) + 22
+        bottom = min(190, drop + 26)
+        first = int(CHAR_PX * len(shown[0]) * cos) if shown else 0
+        self.x_axis.tick_rotate = -40
+        self.x_axis.tick_style = {"font-size": "11px", "text-anchor": "end"}
+        self.x_axis.label_offset = f"{min(drop, bottom - 18)}px"
+        self.figure.fig_margin = {**self.figure.fig_margin, "bottom": bottom, "left": max(62, min(200, first))}
 
     def set_histogram(self, counts: np.ndarray, edges: np.ndarray) -> None:
         """Draw a histogram: ``counts`` (bins,) over ``edges`` (bins + 1,)."""
@@ -159,7 +186,7 @@ class CurveChart:
         self.y_axis = bqplot.Axis(scale=sy, side="left", grid_lines="dashed",
                                   tick_format=".3g", num_ticks=6)
         self.figure = bqplot.Figure(marks=[self.zero, self.lines], axes=[self.x_axis, self.y_axis],
-                                    fig_margin={"top": 15, "bottom": 45, "left": 55, "right": 16},
+                                    fig_margin={"top": 15, "bottom": 45, "left": 55, "right": 30},
                                     legend_location="top-left", animation_duration=0, display_toolbar=False,
                                     layout=figure_layout(height))
 

@@ -2,17 +2,25 @@
 
 Images get one :class:`~nbexplain.widgets.Heatmap` per method over the same picture, tables one
 :class:`~nbexplain.widgets.FeatureBars` per method (each sorted by its own magnitudes, the same
-``top_k`` for all), text one ``TextTokens`` per method (``nbexplain.widgets.text_tokens``). A
-method that failed shows its exception in its own view's ``error``; the others draw. Below, one
-label per pair of methods: ``"A vs B: rank corr 0.83, top-5 overlap 4/5"``
-(:func:`nbexplain.diagnostics.agreement.agreement`).
+``top_k`` for all), text one ``TextTokens`` per method (``nbexplain.widgets.text_tokens``). Each
+view sits in a :class:`~nbexplain.widgets.compare_slot.MethodSlot`: a header with the method's
+name and what the view shows, or, while it computes, its progress in place. A method that
+failed shows its exception in its own view's ``error``; the others draw. Below, one label per
+pair of methods: ``"A vs B: rank corr 0.83, top-5 overlap 4/5"``
+(:func:`nbexplain.diagnostics.agreement.agreement`), or ``"A vs B: waiting for B"`` while one
+of them computes.
+
+Results may arrive one at a time: ``show({"a": e_a, "b": PENDING})`` draws ``a`` and marks ``b``
+as computing (its older result dimmed, or a placeholder where it never drew), and
+``update("b", e_b)`` draws it when it is done; the agreement follows.
 
 Example:
-    >>> from nbexplain.widgets.compare_view import CompareView
+    >>> from nbexplain.widgets.compare_view import CompareView, PENDING
     >>> cv = CompareView(k=5)                                                      # doctest: +SKIP
     >>> cv.show({"saliency": e_sal[0], "grad_cam": RuntimeError("no conv layer")},
     ...         image=digits.images[0])                                           # doctest: +SKIP
     >>> cv.views["saliency"].on_event("click", on_click)   # image what-if         # doctest: +SKIP
+    >>> cv.show({"saliency": e_sal[1], "shap": PENDING}); cv.update("shap", e_shap[1])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,34 +31,36 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
-from ..diagnostics.agreement import agreement
 from ._base import ClosesTree, close_tree, replace_children
-from ._explanation import pick_output, pick_scalar, require_single
-from ._traits import to_display_image, to_numpy
+from .compare_draw import (
+    agreement_rows,
+    caption_of,
+    draw_empty,
+    draw_result,
+    error_text,
+    text_tokens_class,
+    values_of,
+)
+from .compare_slot import MethodSlot
 from .feature_bars import FeatureBars
-from .heatmap import Heatmap, guess_image
+from .heatmap import Heatmap
 
-__all__ = ["MAX_METHODS", "CompareView"]
+__all__ = ["MAX_METHODS", "PENDING", "CompareView"]
 
 #: The most methods shown side by side.
 MAX_METHODS = 4
 KINDS = ("image", "table", "text")
 
 
-def _error_text(exc: BaseException) -> str:
-    msg = " ".join(str(exc).split()) or "(no message)"
-    return f"{type(exc).__name__}: {msg}"
+class _Pending:
+    """The value of a method in :meth:`CompareView.show` whose result is still being computed."""
+
+    def __repr__(self) -> str:
+        return "PENDING"
 
 
-def _values_of(result: Any) -> np.ndarray:
-    """One sample's attributions from an Explanation (e[i], or a batch of one) or an array."""
-    if hasattr(result, "values") and hasattr(result, "feature_shape"):
-        single = require_single(result, "CompareView.show")
-        values = pick_output(single)
-        if getattr(single, "layout", None) in ("HW", "CHW", "HWC"):
-            values = single.image_values(values)  # the producer's layout, channels-first for the heatmap
-        return np.asarray(values, dtype=np.float64)
-    return np.asarray(to_numpy(result), dtype=np.float64)
+#: Pass as a method's result to :meth:`CompareView.show` while it computes; see :meth:`CompareView.update`.
+PENDING = _Pending()
 
 
 class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
@@ -69,6 +79,7 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     Attributes:
         views: ``{method name: widget}`` in display order (Heatmap, FeatureBars or TextTokens),
             so a caller can hook events (``views[m].on_event("click", ...)``).
+        slots: ``{method name: MethodSlot}``, the header and view of each method.
         report: the last :class:`~nbexplain.diagnostics.agreement.AgreementReport` (or None).
         agreement_labels: the ``ipywidgets.Label`` per pair of methods.
 
@@ -101,10 +112,17 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         self.top_k = int(top_k)
         self.reduce_channels = bool(reduce_channels)
         self.views: dict[str, Any] = {}
+        self.slots: dict[str, MethodSlot] = {}
         self.report: Any = None
         self.agreement_labels: list[ipywidgets.Label] = []
         self._view_kind: str | None = None
         self._new_view_callbacks: list[Callable[[str, Any], None]] = []
+        self._action_callbacks: list[Callable[[str, str], None]] = []
+        self._inputs: dict[str, Any] = {}
+        self._prediction: tuple[float | None, str | None] = (None, None)
+        self._good: dict[str, np.ndarray] = {}
+        self._failed: dict[str, BaseException] = {}
+        self._shown: dict[str, Any] = {}
         self.row = ipywidgets.Box(layout=ipywidgets.Layout(display="flex", flex_flow="row wrap"))
         self.row.add_class("nbx-compare-views")
         self.agreement_box = ipywidgets.VBox()
@@ -126,14 +144,23 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     def on_new_view(self, callback: Callable[[str, Any], None]) -> None:
         """Call ``callback(method_name, widget)`` for every method widget created from now on.
 
-        Widgets are reused when the number of methods stays the same (only their titles
-        change), so a hook added here stays on its widget; use :meth:`name_of` inside a hook to
-        learn which method the widget shows now.
+        A method that stays keeps its widget; a widget whose method was removed is reused for a
+        new method (hidden until that method drew), so a hook added here stays on its widget; use
+        :meth:`name_of` inside a hook to learn which method the widget shows now.
 
         Example:
             >>> cv.on_new_view(lambda name, hm: hm.on_event("click", on_click))   # doctest: +SKIP
         """
         self._new_view_callbacks.append(callback)
+
+    def on_action(self, callback: Callable[[str, str], None]) -> None:
+        """Call ``callback(method_name, action)`` when a slot's button is clicked: ``"cancel"``
+        while the method computes, ``"compute"`` after it was stopped.
+
+        Example:
+            >>> cv.on_action(lambda name, action: print(name, action))   # doctest: +SKIP
+        """
+        self._action_callbacks.append(callback)
 
     def name_of(self, widget: Any) -> str | None:
         """The method name ``widget`` currently shows, or None.
@@ -145,7 +172,8 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         return next((name for name, w in self.views.items() if w is widget), None)
 
     def set_methods(self, names: list[str], kind: str | None = None) -> None:
-        """Show ``names`` (1 to 4 methods); the widgets are kept when their number and kind stay.
+        """Show ``names`` (1 to 4 methods). A method already shown keeps its view and what it
+        shows; a new method gets a view of a removed one (or a new view), hidden until it draws.
 
         Example:
             >>> cv.set_methods(["saliency", "integrated_gradients"], kind="image")   # doctest: +SKIP
@@ -158,18 +186,39 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         kind = kind or self.kind or self._view_kind
         if kind not in KINDS:
             raise ValueError("set_methods needs kind='image', 'table' or 'text' before the first show()")
-        widgets = list(self.views.values())
-        if len(widgets) == len(names) and kind == self._view_kind:
-            self.views = dict(zip(names, widgets, strict=True))
-            for name, w in self.views.items():
-                w.title = name
+        if names == list(self.slots) and kind == self._view_kind:
             return
+        old = self.slots if kind == self._view_kind else {}
+        spare = [slot for name, slot in old.items() if name not in names]
+        slots: dict[str, MethodSlot] = {}
+        created: list[str] = []
+        for name in names:
+            if name in old:
+                slots[name] = old[name]
+            elif spare:
+                slot = spare.pop(0)
+                slot.rename(name)
+                slots[name] = slot
+            else:
+                slots[name] = self._make_slot(kind, name)
+                created.append(name)
+        if kind != self._view_kind:
+            for other in KINDS:
+                self.row.remove_class(f"nbx-compare-{other}")
+            self.row.add_class(f"nbx-compare-{kind}")
         self._view_kind = kind
-        self.views = {name: self._make_view(kind, name) for name in names}
-        replace_children(self.row, self.views.values())  # the views replaced are closed
-        for name, w in self.views.items():
+        self.slots = slots
+        self.views = {name: slot.view for name, slot in slots.items()}
+        for name in list(self._good) + list(self._failed) + list(self._shown):
+            if name not in slots:
+                self._good.pop(name, None)
+                self._failed.pop(name, None)
+                self._shown.pop(name, None)
+        replace_children(self.row, slots.values())  # the slots no longer shown are closed
+        for name in created:
             for callback in self._new_view_callbacks:
-                callback(name, w)
+                callback(name, self.views[name])
+        self._show_agreement()
 
     def close(self) -> None:
         """Close the view, its method widgets and agreement labels (layouts and styles too).
@@ -179,12 +228,20 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """
         close_tree(self)
 
-    def _make_view(self, kind: str, name: str) -> Any:
+    def _make_slot(self, kind: str, name: str) -> MethodSlot:
         if kind == "image":
-            return Heatmap(np.zeros((1, 1)), title=name, width=self.width, show_controls=self.controls)
-        if kind == "table":
-            return FeatureBars(np.zeros(1), title=name, top_k=self.top_k)
-        return _text_tokens_class()([""], np.zeros(1), title=name)
+            view: Any = Heatmap(np.zeros((1, 1)), width=self.width, show_controls=self.controls)
+        elif kind == "table":
+            view = FeatureBars(np.zeros(1), top_k=self.top_k)
+        else:
+            view = text_tokens_class()([""], np.zeros(1))
+        slot = MethodSlot(name, view)
+        slot.on_action(self._on_slot_action)
+        return slot
+
+    def _on_slot_action(self, slot: MethodSlot, action: str) -> None:
+        for callback in list(self._action_callbacks):
+            callback(slot.name, action)
 
     # -- showing results --------------------------------------------------------------------------
     def show(
@@ -196,41 +253,125 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         tokens: Any = None,
         feature_names: Any = None,
         dropped: Any = None,
+        probability: float | None = None,
+        target_name: str | None = None,
+        pending_text: str | None = None,
     ) -> None:
         """Draw each method's result (an :class:`~nbexplain.explanation.Explanation` of one
-        sample, an array, or the ``Exception`` it raised) and the agreement of those that worked.
+        sample, an array, the ``Exception`` it raised, or :data:`PENDING` while it computes) and
+        the agreement of those that worked.
 
         ``image``: the picture under every heatmap (default: the first explanation's ``data``
         when it is an image). ``feature_values`` / ``feature_names``: the table row and names
         (default: from the explanations). ``tokens`` (and ``dropped``, one flag per token): text.
+        ``probability`` / ``target_name``: the model's probability of the explained class for
+        this sample, shown in each method's header (``"malignant, P = 0.97"``).
+        ``pending_text``: what a pending method's header says (default "computing...").
 
         Example:
             >>> cv.show({"shap": e[0], "lime": ValueError("no data")}, feature_values=X[0])  # doctest: +SKIP
         """
         if not isinstance(results, dict) or not results:
-            raise ValueError("results must be a non-empty dict {method name: Explanation or Exception}")
+            raise ValueError("results must be a non-empty dict {method name: Explanation, Exception or PENDING}")
         kind = self._infer_kind(results, image, tokens)
         self.set_methods(list(results), kind=kind)
-        good: dict[str, np.ndarray] = {}
-        failed: dict[str, BaseException] = {}
+        self._inputs = {"image": image, "feature_values": feature_values, "tokens": tokens,
+                        "feature_names": feature_names, "dropped": dropped}
+        self._prediction = (None if probability is None else float(probability), target_name)
+        self._good, self._failed, self._shown = {}, {}, {}
         with self.hold_sync():
             for name, result in results.items():
-                w = self.views[name]
-                try:
-                    if isinstance(result, BaseException):
-                        raise result
-                    values = _values_of(result)
-                    self._draw(kind, w, result, values, image, feature_values, feature_names, tokens, dropped)
-                    w.error = ""
-                    good[name] = values
-                except Exception as exc:  # one method's failure stays in its own view
-                    failed[name] = exc
-            like = self.views[next(iter(good))] if good else None
-            for name, exc in failed.items():
-                w = self.views[name]
-                _draw_empty(kind, w, like, image, feature_names, tokens)
-                w.error = _error_text(exc)
-        self._show_agreement(list(results), good)
+                if result is PENDING:
+                    self.slots[name].set_pending(pending_text or "computing...")
+                else:
+                    self._draw_one(name, result)
+        self._show_agreement()
+
+    def update(self, name: str, result: Any, *, probability: float | None = None) -> None:
+        """Draw one method's result (it arrived after :meth:`show`), with the inputs of that
+        show; the agreement follows. ``probability`` replaces the one given to :meth:`show`.
+
+        Example:
+            >>> cv.show({"a": e_a, "b": PENDING}); cv.update("b", e_b)    # doctest: +SKIP
+        """
+        if name not in self.slots:
+            raise KeyError(f"{name!r} is not shown; shown: {list(self.slots)}")
+        if probability is not None:
+            self.set_prediction(probability, self._prediction[1])
+        self._draw_one(name, result)
+        self._show_agreement()
+
+    def set_prediction(self, probability: float | None, target_name: str | None = None) -> None:
+        """Change the probability shown in the headers (e.g. an edited sample's, once predicted).
+
+        Example:
+            >>> cv.set_prediction(0.41, "benign")    # doctest: +SKIP
+        """
+        self._prediction = (None if probability is None else float(probability), target_name)
+        for name, result in self._shown.items():
+            self._caption(name, result)
+
+    def set_status(self, name: str, text: str) -> None:
+        """Change what a pending method's header says (e.g. "queued" -> "computing").
+
+        Example:
+            >>> cv.set_status("shap", "computing shap for sample 3...")    # doctest: +SKIP
+        """
+        slot = self.slots.get(name)
+        if slot is not None and slot.state in ("pending", "stopped"):
+            slot.set_status(text)
+
+    def stop_pending(self, text: str) -> None:
+        """Every pending method stops (cancelled): its header says ``text`` and offers "compute".
+
+        Example:
+            >>> cv.stop_pending("not computed: cancelled")    # doctest: +SKIP
+        """
+        for slot in self.slots.values():
+            if slot.state in ("pending", "empty"):
+                slot.set_stopped(text)
+        self._show_agreement()
+
+    @property
+    def pending(self) -> list[str]:
+        """The methods shown whose result for the current input has not arrived.
+
+        Example:
+            >>> cv.show({"a": e_a, "b": PENDING}); cv.pending    # doctest: +SKIP
+            ['b']
+        """
+        return [n for n in self.slots if n not in self._good and n not in self._failed]
+
+    def _draw_one(self, name: str, result: Any) -> None:
+        kind = self._view_kind or "table"
+        slot = self.slots[name]
+        w = slot.view
+        self._good.pop(name, None)
+        self._failed.pop(name, None)
+        with w.hold_sync():
+            try:
+                if isinstance(result, BaseException):
+                    raise result
+                values = values_of(result)
+                draw_result(kind, w, result, values, self._inputs)
+                w.error = ""
+                self._good[name] = values
+            except Exception as exc:  # one method's failure stays in its own view
+                self._failed[name] = exc
+                like = next((self.views[n] for n in self._good), None)
+                draw_empty(kind, w, like, self._inputs)
+                w.error = error_text(exc)
+        self._shown[name] = result
+        self._caption(name, result)
+
+    def _caption(self, name: str, result: Any) -> None:
+        slot = self.slots[name]
+        if name in self._failed:
+            slot.set_ready("failed (see the message below)")
+            return
+        probability, target_name = self._prediction
+        text = caption_of(result, kind=self._view_kind or "table", probability=probability, target_name=target_name)
+        slot.set_ready(text, has_caption=bool(text))
 
     def _infer_kind(self, results: dict[str, Any], image: Any, tokens: Any) -> str:
         if self.kind is not None:
@@ -240,104 +381,25 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         if image is not None:
             return "image"
         for result in results.values():
-            if not isinstance(result, BaseException):
+            if not isinstance(result, (BaseException, _Pending)):
                 try:
-                    return "image" if _values_of(result).ndim >= 2 else "table"
+                    return "image" if values_of(result).ndim >= 2 else "table"
                 except Exception:
                     continue
         return self._view_kind or "table"
 
-    def _draw(self, kind: str, w: Any, result: Any, values: np.ndarray, image: Any,
-              feature_values: Any, feature_names: Any, tokens: Any, dropped: Any) -> None:
-        single = require_single(result, "CompareView.show") if hasattr(result, "feature_shape") else None
-        if kind == "image":
-            if values.ndim not in (2, 3):
-                raise ValueError(f"an image method must give an H x W or C x H x W map; got shape {list(values.shape)}")
-            pic = image if image is not None else guess_image(getattr(single, "data", None), values.shape[-2:])
-            _set_map(w, values, pic)
-            w.value_label = getattr(single, "method", "") or "attribution"
-        elif kind == "table":
-            flat = values.reshape(-1)
-            fv = feature_values if feature_values is not None else getattr(single, "data", None)
-            fv = None if fv is None or np.size(fv) != flat.size else np.asarray(to_numpy(fv), dtype=np.float64).reshape(-1)
-            names = feature_names if feature_names is not None else getattr(single, "feature_names", None)
-            names = [f"feature {i}" for i in range(flat.size)] if names is None else [str(n) for n in names]
-            base = pick_scalar(single, "base_values") if single is not None else None
-            pred = pick_scalar(single, "outputs") if single is not None else None
-            w.update(values=flat, feature_names=names, feature_values=fv, base_value=base, prediction=pred)
-        else:
-            toks = [str(t) for t in (tokens if tokens is not None else getattr(single, "feature_names", None) or [])]
-            flat = values.reshape(-1)
-            if len(toks) != flat.size:
-                raise ValueError(f"{flat.size} token attributions for {len(toks)} tokens: pass tokens=")
-            drop = np.zeros(flat.size) if dropped is None else np.asarray(dropped, dtype=np.float64)
-            base = pick_scalar(single, "base_values") if single is not None else None
-            pred = pick_scalar(single, "outputs") if single is not None else None
-            w.update(tokens=toks, values=flat, dropped=drop, base_value=base, prediction=pred)
+    def _show_agreement(self) -> None:
+        self.report, rows = agreement_rows(list(self.slots), self._good, self._failed, k=self.k,
+                                           reduce_channels=self.reduce_channels)
+        self._set_agreement_rows(rows)
 
-    def _show_agreement(self, order: list[str], good: dict[str, np.ndarray]) -> None:
-        rows: list[str] = []
-        self.report = None
-        if len(good) >= 2:
-            try:
-                self.report = agreement(good, k=self.k, reduce_channels=self.reduce_channels)
-                rows = self.report.summary()
-            except ValueError as exc:
-                rows = [f"agreement n/a: {exc}"]
-        failed = [m for m in order if m not in good]
-        for i, a in enumerate(order):
-            for b in order[i + 1:]:
-                if a in failed or b in failed:
-                    who = a if a in failed else b
-                    rows.append(f"{a} vs {b}: n/a ({who} failed)")
-        if len(self.agreement_labels) != len(rows):
-            self.agreement_labels = [ipywidgets.Label() for _ in rows]
-            replace_children(self.agreement_box, self.agreement_labels)
-        for label, text in zip(self.agreement_labels, rows, strict=True):
-            label.value = text
-
-
-def _draw_empty(kind: str, w: Any, like: Any, image: Any, feature_names: Any, tokens: Any) -> None:
-    """Zeros under a failed method's error banner, shaped like a method that worked (``like``)
-    or like the inputs, so a stale result never shows."""
-    try:
-        if kind == "image":
-            if like is not None:
-                _set_map(w, np.zeros(like.spatial_shape), like.image)
-            else:
-                disp = None if image is None else to_display_image(to_numpy(image), normalize=True)
-                _set_map(w, np.zeros(w.spatial_shape if disp is None else disp.shape[:2]), disp)
-        elif kind == "table":
-            names = list(like.feature_names) if like is not None else (
-                [str(f) for f in feature_names] if feature_names is not None else list(w.feature_names))
-            fv = like.feature_values if like is not None else None
-            w.update(values=np.zeros(len(names)), feature_names=names, feature_values=fv,
-                     base_value=None, prediction=None)
-        else:
-            toks = list(like.tokens) if like is not None else (
-                [str(t) for t in tokens] if tokens is not None else list(w.tokens))
-            drop = like.dropped if like is not None else np.zeros(len(toks))
-            w.update(tokens=toks, values=np.zeros(len(toks)), dropped=drop, base_value=None, prediction=None)
-    except Exception:  # keep what was drawn; the error banner says what failed
-        pass
-
-
-def _set_map(w: Heatmap, values: np.ndarray, image: Any) -> None:
-    """Set a heatmap's map and picture together (their shapes are checked together)."""
-    with w.hold_sync(), w.hold_trait_notifications():
-        old = w.spatial_shape
-        w.image = image
-        w.values = values
-        if w.spatial_shape != old:
-            w.selected = None
-
-
-def _text_tokens_class() -> Any:
-    try:
-        from .text_tokens import TextTokens
-    except ImportError as exc:
-        raise ImportError(
-            "comparing text methods needs nbexplain.widgets.text_tokens (TextTokens), which this "
-            f"installation lacks ({exc}); update nbexplain"
-        ) from exc
-    return TextTokens
+    def _set_agreement_rows(self, rows: list[str]) -> None:
+        """One label per row; labels are reused, extra ones closed."""
+        labels = self.agreement_labels
+        if len(labels) != len(rows):
+            labels = labels[: len(rows)] + [ipywidgets.Label() for _ in range(len(rows) - len(labels))]
+            self.agreement_labels = labels
+            replace_children(self.agreement_box, labels)
+        for label, text in zip(labels, rows, strict=True):
+            if label.value != text:
+                label.value = text

@@ -156,6 +156,12 @@ class FeatureBars(NbxWidget):
         self._applying = False
         n = int(np.size(values))
         names = [f"feature {i}" for i in range(n)] if feature_names is None else [str(f) for f in feature_names]
+        if "layout" not in kwargs:
+            # In a row of boxes (methods side by side) the bars take their share of the width
+            # instead of their content's narrow width; alone they fill the output anyway.
+            import ipywidgets
+
+            kwargs["layout"] = ipywidgets.Layout(flex="1 1 auto", min_width="0")
         super().__init__(values=values, feature_names=names, **kwargs)
         self.observe(self._on_sample, names=["sample"])
 

@@ -19,7 +19,7 @@ from ._base import NbxWidget
 from ._explanation import pick_output, require_single
 from ._traits import ArrayTrait, to_display_image, to_numpy
 
-__all__ = ["CMAPS", "Heatmap"]
+__all__ = ["CMAPS", "Heatmap", "explanation_note"]
 
 #: Colour maps the front end knows (diverging first, then sequential); see docs/PROTOCOL.md.
 CMAPS: tuple[str, ...] = ("RdBu_r", "PuOr_r", "coolwarm", "viridis", "cividis", "magma", "Greys")
@@ -55,12 +55,15 @@ class Heatmap(NbxWidget):
     sign = traitlets.Enum(
         ("both", "positive", "negative", "absolute"),
         "both",
-        help='str, default "both": which signs are shown ("absolute" shows |v|).',
+        help='str, default "both": which signs are shown ("absolute" shows |v|). "positive" and "negative" '
+        "use one half of the same diverging map (a for/against pair reads on one scale); outside "
+        '"both", cells whose shown value is 0 are not coloured (the image shows).',
     ).tag(sync=True)
     cmap = traitlets.Enum(
         ("auto", *CMAPS),
         "auto",
-        help='str, default "auto": colour map; "auto" = RdBu_r if signed else viridis.',
+        help='str, default "auto": colour map; "auto" = RdBu_r if signed or sign is "positive" / "negative", '
+        "else viridis.",
     ).tag(sync=True)
     opacity = traitlets.Float(0.6, min=0.0, max=1.0, help="float 0..1, default 0.6: overlay opacity.").tag(
         sync=True
@@ -88,6 +91,11 @@ class Heatmap(NbxWidget):
     ).tag(sync=True)
     value_label = traitlets.Unicode(
         "attribution", help='str, default "attribution": the word used in the hover read-out.'
+    ).tag(sync=True)
+    note = traitlets.Unicode(
+        "",
+        help='str, default "": a note shown above the map (literal text), e.g. why a map is (nearly) all 0; '
+        '"" = none (the view still says so when every cell shown is 0).',
     ).tag(sync=True)
     precision = traitlets.Enum(
         PRECISIONS,
@@ -163,7 +171,9 @@ class Heatmap(NbxWidget):
         The explanation's ``layout`` says how its map is laid out (H x W, C x H x W, or shap's
         H x W x C, moved to channels-first); per-output values pick ``output``, default the
         explanation's ``target``. ``image`` defaults to ``e.data`` when that looks like an
-        image of the same H, W (standardised inputs are min-max scaled for display).
+        image of the same H, W (standardised inputs are min-max scaled for display). The
+        explainer's note on the map (``e.diagnostics["note"]``, e.g. why a Grad-CAM map is
+        all 0 and what to try) becomes the view's ``note`` unless ``note=`` is given.
 
         Example:
             >>> e = get_explainer("saliency", cnn).explain(x)     # doctest: +SKIP
@@ -174,7 +184,26 @@ class Heatmap(NbxWidget):
         if image is None:
             image = guess_image(getattr(e, "data", None), values.shape[-2:])
         kwargs.setdefault("value_label", getattr(e, "method", "") or "attribution")
+        kwargs.setdefault("note", explanation_note(e))
         return cls(values, image=image, **kwargs)
+
+
+def explanation_note(explanation: Any) -> str:
+    """The explainer's note on one sample's map (``diagnostics["note"]``), ``""`` when there is none.
+
+    Views that show an explanation's map set it as the Heatmap's ``note``, so a map that is
+    (nearly) all 0 says why in the widget.
+
+    Example:
+        >>> from nbexplain.explanation import Explanation
+        >>> e = Explanation(np.zeros((1, 2, 2)), diagnostics={"note": ["all 0: try relu=False"]})
+        >>> explanation_note(e[0])
+        'all 0: try relu=False'
+    """
+    note = (getattr(explanation, "diagnostics", None) or {}).get("note", "")
+    if isinstance(note, (list, tuple, np.ndarray)):  # one per sample: a batch's first
+        note = note[0] if len(note) else ""
+    return str(note or "")
 
 
 def guess_image(data: Any, spatial: tuple[int, ...]) -> np.ndarray | None:

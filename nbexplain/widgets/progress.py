@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
@@ -61,6 +62,8 @@ class TaskProgress(ClosesTree, ipywidgets.HBox):  # type: ignore[misc]
     unknown), ``.text`` (``Label``), ``.cancel_button`` (``Button`` that calls
     ``runner.cancel()``). After a cancel (or failure) the text says so for ``linger`` seconds,
     then the widget hides. CSS classes: ``nbx-progress``, ``nbx-progress-label``, ``nbx-cancel``.
+    ``ignore(state)``: tasks for which it is true are not shown here (their view shows their
+    progress itself, where the user looks); the bar hides while one runs.
 
     Example:
         >>> from nbexplain.tasks import TaskRunner
@@ -69,12 +72,16 @@ class TaskProgress(ClosesTree, ipywidgets.HBox):  # type: ignore[misc]
         ('cancel', 'none')
     """
 
-    def __init__(self, runner: TaskRunner, delay: float = 0.5, *, linger: float = LINGER, **kwargs: Any) -> None:
+    def __init__(self, runner: TaskRunner, delay: float = 0.5, *, linger: float = LINGER,
+                 ignore: Callable[[dict[str, Any]], bool] | None = None, **kwargs: Any) -> None:
         if not isinstance(runner, TaskRunner):
             raise TypeError(f"runner must be an nbexplain.tasks.TaskRunner, got {type(runner).__name__}")
         if not delay >= 0:
             raise ValueError(f"delay must be >= 0 seconds, got {delay!r}")
+        if ignore is not None and not callable(ignore):
+            raise TypeError(f"ignore must be None or a callable ignore(state) -> bool, got {type(ignore).__name__}")
         self.runner, self.delay, self.linger = runner, float(delay), float(linger)
+        self.ignore = ignore
         self.bar = ipywidgets.FloatProgress(value=0.0, min=0.0, max=1.0,
                                             layout=ipywidgets.Layout(width="220px"))
         self.text = ipywidgets.Label("", layout=ipywidgets.Layout(min_width="200px"))
@@ -99,6 +106,11 @@ class TaskProgress(ClosesTree, ipywidgets.HBox):  # type: ignore[misc]
 
     def _on_state(self, state: dict[str, Any]) -> None:
         with self._lock:
+            if self.ignore is not None and self.ignore(state):
+                self._generation = state["task"]
+                self._cancel_timer()
+                self._hide()
+                return
             if state["running"]:
                 if state["task"] != self._generation:
                     self._generation = state["task"]  # a new task started

@@ -1,8 +1,9 @@
 """SampleBrowser: filter a data set by its predictions and page through it, one sample selected.
 
 Filter controls (misclassified, true and predicted class, confidence range, text search, NaN
-rows), a :class:`~nbexplain.widgets.sample_table.SampleTable` of the current page, and a
-previous/next stepper over the filtered samples. Only one page is ever sent to the browser.
+rows), a :class:`~nbexplain.widgets.sample_table.SampleTable` of the current page with its pager
+and go-to box, and (optional) a previous/next stepper over the filtered samples. Only one page
+is ever sent to the browser.
 
 Example:
     >>> import numpy as np
@@ -40,7 +41,9 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     (NaN rows flagged); ``texts``: one string per sample (snippets and a search box).
 
     ``selected`` is the selected sample (-1 none); when a new filter drops it, the first match
-    is selected (-1 when nothing matches). ``filter`` is the current :class:`SampleFilter`; change
+    is selected (-1 when nothing matches). :meth:`select` (and the pager's go-to box) selects
+    any sample, clearing a filter that hides it. ``stepper=False`` leaves out the previous/next
+    buttons (the Dashboard: one navigation, the pager). ``filter`` is the current :class:`SampleFilter`; change
     it with :meth:`set_filter` (the controls follow) or with the controls. A confusion-matrix
     click maps to ``set_filter(true_class=t, predicted_class=p)``.
 
@@ -63,6 +66,7 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         feature_names: Sequence[str] | None = None,
         class_names: Sequence[str] | None = None,
         page_size: int = 15,
+        stepper: bool = True,
         layout: Any = None,
     ) -> None:
         self.table = t = SampleTable(
@@ -83,44 +87,43 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
                                                    layout={"width": "15em"}, style={"description_width": "5em"})
         self.confidence = ipywidgets.FloatRangeSlider(value=FULL_RANGE, min=0.0, max=1.0, step=0.01,
                                                       description="confidence", continuous_update=False,
-                                                      readout_format=".2f", style={"description_width": "initial"})
+                                                      readout_format=".2f", style={"description_width": "initial"},
+                                                      layout={"width": "22em"})
         self.search = ipywidgets.Text("", placeholder="search the texts", description="search",
                                       layout={"width": "18em", "display": "" if t.texts is not None else "none"},
                                       style={"description_width": "initial"})
         self.nan_only = ipywidgets.Checkbox(False, description="NaN rows only", indent=False,
                                             layout={"width": "auto", "display": "" if self._has_nan else "none"})
         self.count = ipywidgets.Label("")
-        self.prev_button = ipywidgets.Button(description="\u25c0 prev", tooltip="previous sample of the filter",
-                                             layout={"width": "6em"})
-        self.next_button = ipywidgets.Button(description="next \u25b6", tooltip="next sample of the filter",
-                                             layout={"width": "6em"})
-        self.step_info = ipywidgets.Label("")
         self.clear_button = ipywidgets.Button(description="clear filter", layout={"width": "7em"})
         for widget, cls in [
             (self.misclassified, "nbx-browse-misclassified"), (self.true_class, "nbx-browse-true"),
             (self.predicted_class, "nbx-browse-pred"), (self.confidence, "nbx-browse-confidence"),
             (self.search, "nbx-browse-search"), (self.nan_only, "nbx-browse-nan"), (self.count, "nbx-browse-count"),
-            (self.prev_button, "nbx-step-prev"), (self.next_button, "nbx-step-next"),
-            (self.step_info, "nbx-step-info"), (self.clear_button, "nbx-browse-clear"),
+            (self.clear_button, "nbx-browse-clear"),
         ]:
             widget.add_class(cls)
         row1 = ipywidgets.HBox([self.misclassified, self.true_class, self.predicted_class, self.nan_only],
                                layout={"flex_flow": "row wrap", "align_items": "center"})
         row2 = ipywidgets.HBox([self.confidence, self.search, self.clear_button, self.count],
                                layout={"flex_flow": "row wrap", "align_items": "center"})
-        stepper = ipywidgets.HBox([self.prev_button, self.next_button, self.step_info],
-                                  layout={"align_items": "center"})
-        super().__init__([row1, row2, t, stepper], **({"layout": layout} if layout else {}))
+        self.prev_button: ipywidgets.Button | None = None
+        self.next_button: ipywidgets.Button | None = None
+        self.step_info: ipywidgets.Label | None = None
+        self.stepper: ipywidgets.HBox | None = None
+        if stepper:
+            self._build_stepper()
+        parts = [row1, row2, t] + ([self.stepper] if self.stepper is not None else [])
+        super().__init__(parts, **({"layout": layout} if layout else {}))
         self.add_class("nbx-sample-browser")
         self.indices = np.arange(n, dtype=np.int64)
         self._matches: tuple[SampleFilter | None, np.ndarray] = (None, self.indices)
         self.set_trait("filter", SampleFilter())
         traitlets.link((t, "selected"), (self, "selected"))
+        t.reveal = lambda _i: self.clear_filter()  # the pager's go-to box reaches samples the filter hides
         for control in (self.misclassified, self.true_class, self.predicted_class, self.confidence,
                         self.search, self.nan_only):
             control.observe(self._on_control, names=["value"])
-        self.prev_button.on_click(lambda _b: self.step(-1))
-        self.next_button.on_click(lambda _b: self.step(1))
         self.clear_button.on_click(lambda _b: self.clear_filter())
         self.observe(self._on_filter, names=["filter"])
         self.observe(lambda _c: self._update_labels(), names=["selected"])
@@ -150,6 +153,15 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """
         self.filter = SampleFilter()
 
+    def select(self, index: int) -> int:
+        """Select sample ``index``; a filter that hides it is cleared first. Returns it.
+
+        Example:
+            >>> b.set_filter(misclassified=True); b.select(3); b.selected   # doctest: +SKIP
+            3
+        """
+        return self.table.goto(index)
+
     def step(self, delta: int) -> int:
         """Select the next (``1``) or previous (``-1``) sample of the filtered set; the table turns
         the page when needed. Returns the new selection.
@@ -161,6 +173,20 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         return self.table.step(delta)
 
     # -- internals ----------------------------------------------------------------------------
+    def _build_stepper(self) -> None:
+        self.prev_button = ipywidgets.Button(description="\u25c0 prev", tooltip="previous sample of the filter",
+                                             layout={"width": "6em"})
+        self.next_button = ipywidgets.Button(description="next \u25b6", tooltip="next sample of the filter",
+                                             layout={"width": "6em"})
+        self.step_info = ipywidgets.Label("")
+        for widget, cls in [(self.prev_button, "nbx-step-prev"), (self.next_button, "nbx-step-next"),
+                            (self.step_info, "nbx-step-info")]:
+            widget.add_class(cls)
+        self.prev_button.on_click(lambda _b: self.step(-1))
+        self.next_button.on_click(lambda _b: self.step(1))
+        self.stepper = ipywidgets.HBox([self.prev_button, self.next_button, self.step_info],
+                                       layout={"align_items": "center"})
+
     def _check(self, f: SampleFilter) -> np.ndarray:
         t = self.table
         return select(t.pred, t.conf, len(t.class_names), f, y=t.y, folded_texts=self._folded,
@@ -206,6 +232,8 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     def _update_labels(self) -> None:
         k, n = len(self.indices), self.n_samples
         self.count.value = f"{k} of {n} samples"
+        if self.prev_button is None or self.next_button is None or self.step_info is None:
+            return
         sel = self.selected
         pos = int(np.searchsorted(self.indices, sel)) if sel >= 0 else -1
         inside = 0 <= pos < k and self.indices[pos] == sel

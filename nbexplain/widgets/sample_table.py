@@ -40,8 +40,9 @@ class SampleTable(NbxWidget):
     ``y`` the labels as class indices (optional); ``X`` a table ``(n, F)`` (its columns are
     shown) or any ``(n, ...)`` array (only its NaN flags are used); ``texts`` one string per
     sample (a snippet is shown). Events from the browser: ``{"event": "select", "index": i}``
-    (a row click; also sets ``selected``), ``{"event": "page", "page": p}`` and
-    ``{"event": "step", "delta": +-1}`` (arrow keys past the page's edge).
+    (a row click; also sets ``selected``), ``{"event": "page", "page": p}``,
+    ``{"event": "step", "delta": +-1}`` (arrow keys past the page's edge) and
+    ``{"event": "goto", "index": i}`` (the pager's go-to box, see :meth:`goto`).
 
     Example:
         >>> t = SampleTable(P, y, X=X, feature_names=names, page_size=20)   # doctest: +SKIP
@@ -111,6 +112,10 @@ class SampleTable(NbxWidget):
         self.on_event("select", self._on_select_event)
         self.on_event("page", lambda msg: setattr(self, "page", self._clamp_page(int(msg.get("page", 0)))))
         self.on_event("step", lambda msg: self.step(int(msg.get("delta", 0))))
+        self.on_event("goto", lambda msg: self.goto(int(msg.get("index", -1))))
+        #: Called with a sample index before :meth:`goto` selects a sample that is not among the
+        #: rows (``order``); a browser clears its filter there. None: such a goto is an error.
+        self.reveal: Any = None
         self.observe(self._on_page, names=["page", "page_size"])
         self.observe(self._on_selected, names=["selected"])
         self._refresh()
@@ -170,6 +175,25 @@ class SampleTable(NbxWidget):
         target = min(max(target, 0), len(self.order) - 1)
         self.selected = int(self.order[target])
         return self.selected
+
+    def goto(self, index: int) -> int:
+        """Select sample ``index`` and turn to its page (the pager's go-to box). A sample that is
+        not among the rows is first passed to ``reveal`` (a filter hiding it is cleared); without
+        ``reveal`` that is a ``ValueError``. Returns the selection.
+
+        Example:
+            >>> t.goto(42); t.page   # doctest: +SKIP
+            2
+        """
+        i = int(index)
+        if not 0 <= i < self.n_samples:
+            raise IndexError(f"sample {i} is out of range: 0..{self.n_samples - 1}")
+        if self._page_of(i) is None:
+            if self.reveal is None:
+                raise ValueError(f"sample {i} is not among the {len(self.order)} rows of this table")
+            self.reveal(i)
+        self.selected = i
+        return i
 
     # -- internals ----------------------------------------------------------------------------
     @traitlets.validate("selected")

@@ -38,11 +38,6 @@ ALLOWED_CONSOLE_ERRORS: list[tuple[str, str]] = [
     # Notebook 7.6 throws this once while opening any notebook, from its own (non-widget) code;
     # widgets still render (RECIPE.md, "JupyterLab 4 / Notebook 7 in tests").
     (r"Cannot read properties of undefined \(reading 'schema'\)", "Notebook 7 page error"),
-    # bqplot 0.13 lays out a figure that is rendered inside a closed tab (zero size): it sets the
-    # background rect to a negative size (Chromium logs this) and hides the figure, then lays it
-    # out again when the tab opens (the Dashboard's tab tests check the drawn figure afterwards).
-    (r"<rect> attribute (width|height): A negative value is not valid.*bqplot",
-     "bqplot figure laid out while its tab is closed"),
     # The browser asks for /favicon.ico-like resources Jupyter does not serve under some paths.
     (r"Failed to load resource: the server responded with a status of 404 \(Not Found\)"
      r".*favicon", "missing favicon"),

@@ -50,12 +50,14 @@ def test_compare_views_image_and_categorical_whatif(page: Page, nb: Notebook) ->
     image_cv = page.locator(".nbx-compare").nth(0)
     table_cv = page.locator(".nbx-compare").nth(1)
 
-    # Images: one heatmap per method, titled by the method, each drawn (8 x 8 cells, not flat).
+    # Images: one heatmap per method, its slot's header naming the method, each drawn (8 x 8 cells, not flat).
     heatmaps = image_cv.locator(".nbx-heatmap")
     expect(heatmaps).to_have_count(len(METHODS))
+    slots = image_cv.locator(".nbx-method-slot")
     for i, method in enumerate(METHODS):
         wait_for_draws(heatmaps.nth(i), 0)
-        expect(heatmaps.nth(i).locator(".nbx-title")).to_have_text(method)
+        expect(slots.nth(i).locator(".nbx-method-name")).to_have_text(method)
+        assert slots.nth(i).locator(".nbx-heatmap").count() == 1
     maps0 = _maps(heatmaps)
     for m in maps0:
         assert m.shape == (8, 8, 4)

@@ -93,20 +93,24 @@ def test_dashboard_table(page: Page, nb: Notebook) -> None:
     # What-if: a slider in the first method's bars re-predicts and re-explains.
     table.locator("tr.nbx-row[data-index='4']").click()
     poll_kernel(nb, "table.wait(); print(json.dumps(table.index))", lambda i: i == 4)
-    before = _prob_text(panel)
+    probs_before = execute_in_kernel(nb, "print(json.dumps(table.panel.probabilities.tolist()))")
     values_before = execute_in_kernel(nb, "print(json.dumps(table.compare.views['kernel_shap'].values.tolist()))")
     slider = bars.first.locator("input[type=range].nbx-whatif[data-index='0']")
     expect(slider).to_have_count(1)
     set_range(slider, "max")
-    expect(panel.locator(".nbx-pred-row").first).not_to_have_text(before.split(" ")[0] + "x")  # redrawn below
     poll_kernel(nb, "table.wait(); print(json.dumps(table.panel.note))", lambda n: "edited" in n)
     expect(panel.locator(".nbx-sample-note")).to_contain_text("edited: mean radius")
-    assert _prob_text(panel) != before, "the prediction shown did not change"
+    probs_after = execute_in_kernel(nb, "print(json.dumps(table.panel.probabilities.tolist()))")
+    assert not np.allclose(probs_before, probs_after), "the prediction did not change"
     values_after = execute_in_kernel(nb, "print(json.dumps(table.compare.views['kernel_shap'].values.tolist()))")
     assert not np.allclose(values_before, values_after), "the explanation did not change"
-    shown = float(bars.first.locator(".nbx-prediction").inner_text().split()[-1])
-    kernel_p = execute_in_kernel(nb, "t = table.session.target_of(4); print(json.dumps(float(table.panel.probabilities[t])))")
-    assert abs(shown - kernel_p) < 5e-3
+    # The first method's header shows the edited prediction, as the panel does ("benign, P = 0.97").
+    want = execute_in_kernel(nb, "from nbexplain.widgets._format import prediction_phrase\n"
+                                 "s = table.session; t = s.target_of(4)\n"
+                                 "print(json.dumps(prediction_phrase(s.class_names[t], table.panel.probabilities[t])))")
+    header = out.locator(".nbx-method-slot").first.locator(".nbx-method-caption")
+    expect(header).to_contain_text(want)
+    expect(panel.locator(".nbx-predicted-line")).to_contain_text(want)
     screenshot(page, "dashboard_table_whatif", out)
 
     # The README's picture: the explorer with a filter, the sample and both methods.
@@ -117,13 +121,17 @@ def test_dashboard_table(page: Page, nb: Notebook) -> None:
     screenshot(page, "dashboard_overview")
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    # A method switch changes the explanation shown.
-    picker = out.locator(".widget-select-multiple select").first
-    picker.select_option(["lime_batched"])
+    # A method switch changes the explanation shown (one checkbox per method).
+    def choice(name: str) -> Locator:
+        return out.locator(f".nbx-method-choice:has(span[title='{name}']) input")
+
+    choice("kernel_shap").uncheck()
     expect(bars).to_have_count(1)
     poll_kernel(nb, "table.wait(); print(json.dumps(list(table.explanations())))", lambda m: m == ["lime_batched"])
-    picker.select_option(["kernel_shap", "lime_batched"])
+    expect(choice("lime_batched")).to_be_disabled()  # the last method cannot be unchecked
+    choice("kernel_shap").check()
     expect(bars).to_have_count(2)
+    poll_kernel(nb, "table.wait(); print(json.dumps(table.methods))", lambda m: m == ["lime_batched", "kernel_shap"])
 
     # Errors tab: a confusion-matrix click filters the explorer to that cell.
     _tab(out, "Errors & bias")
@@ -186,12 +194,20 @@ def test_dashboard_images_and_text(page: Page, nb: Notebook) -> None:
     errors = collect_console_errors(page)
     run_all(nb)
 
+    # Image and text dashboards have no Surrogate tab (a linear surrogate needs a table).
+    for n in (1, 2):
+        tabs = _cell(page, n).locator(".lm-TabBar-tab")
+        expect(tabs).to_have_count(3)
+        assert [t.strip() for t in tabs.all_inner_texts()] == ["Explore", "Global", "Errors & bias"]
+
     # Images: a click on a map hides a patch; the prediction and the maps change.
     out = _cell(page, 1)
     panel = out.locator(".nbx-sample-panel").first
     maps = out.locator(".nbx-heatmap")
     expect(maps).to_have_count(2)
     wait_for_draws(maps.first, 0)
+    tops = [maps.nth(k).bounding_box()["y"] for k in range(2)]
+    assert abs(tops[0] - tops[1]) < 2, f"the methods' maps are not side by side: tops {tops}"
     canvas = maps.first.locator("canvas.nbx-heatmap-canvas")
     before_img = canvas_array(panel.locator("canvas.nbx-sample-image"))
     before_map = canvas_array(canvas)

@@ -84,6 +84,10 @@ def test_global_views_draw_and_tasks_cancel(page: Page, nb: Notebook) -> None:
         arg=[pdp.element_handle(), before], timeout=30_000)
     after = _line_paths(pdp)
     assert after != before
+    # The new feature's ticks are drawn with the new tick format (round values, e.g. 2.75, not "3").
+    want_ticks = execute_in_kernel(nb, "print(json.dumps([pdp.x_axis.tick_format, pdp.x_axis.tick_values.tolist()]))")
+    decimals = int(re.fullmatch(r"\.(\d)f", want_ticks[0]).group(1))
+    expect(pdp.locator("g.axis").first.locator(".tick text")).to_have_text([f"{v:.{decimals}f}" for v in want_ticks[1]])
     expect(pdp.locator("g.axis text.axislabel", has_text="sepal width (cm)")).to_have_count(1)
     screenshot(page, "global_pdp", pdp)
 
