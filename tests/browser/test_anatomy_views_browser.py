@@ -138,7 +138,12 @@ def test_model_graph_and_channel_grid(page: Page, nb: Notebook) -> None:
         assert px.shape == (4, 5, 4)
         np.testing.assert_array_equal(px, _expected_tile(maps[index], 3.0), err_msg=f"tile {index}")
     assert tuple(canvas_array(tiles.nth(2).locator("canvas"))[3, 4, :3]) == (128, 128, 128)  # NaN
-    expect(grid.locator(".nbx-channel-legend")).to_have_text("RdBu_r, one scale for all tiles: -3 .. 3")
+    legend = grid.locator(".nbx-channel-legend")  # a colour bar with the grid's value range
+    expect(legend.locator(".nbx-legend-min")).to_have_text("-3")
+    expect(legend.locator(".nbx-legend-max")).to_have_text("3")
+    expect(legend.locator(".nbx-legend-caption")).to_have_text("one scale for all tiles")
+    expect(legend.locator("canvas.nbx-legend-bar")).to_have_attribute("title", "RdBu_r")
+    expect(legend.locator(".nbx-legend-nodata")).to_have_count(1)  # the NaN cell
     width = tiles.nth(0).locator("canvas").evaluate("(c) => c.getBoundingClientRect().width")
     assert abs(width - 62) < 0.5  # 60 CSS px + 1 px border each side
     # hover read-out: tile 0 (map 2), row 0, col 1 holds 3.0
@@ -160,6 +165,7 @@ def test_model_graph_and_channel_grid(page: Page, nb: Notebook) -> None:
     blue = canvas_array(rgb.locator("canvas.nbx-channel-canvas").nth(1))
     assert np.all(red[..., :4] == [255, 0, 0, 255])
     assert tuple(blue[0, 0]) == (0, 0, 128, 255) and tuple(blue[1, 1]) == (255, 255, 255, 255)
+    expect(rgb.locator(".nbx-channel-legend")).to_have_text("RGB tiles")
     screenshot(page, "anatomy_views_page")
 
     # -- ResNet-18 and an untraceable model both render -----------------------------------------

@@ -37,6 +37,11 @@ def _rgb(css: str) -> tuple[int, ...]:
     return tuple(int(g) for g in m.groups())
 
 
+def _alpha(css: str) -> float:
+    m = re.fullmatch(r"rgba\(\d+, \d+, \d+, ([\d.]+)\)", css)
+    return float(m.group(1)) if m else 1.0
+
+
 def expected_colours(values: list[float], cmap: str) -> np.ndarray:
     """The protocol's colouring, from the values as the browser decodes them (float32)."""
     v = np.asarray(values, dtype=np.float32).astype(np.float64)
@@ -56,14 +61,19 @@ def test_text_tokens_colour_click_and_markup(page: Page, nb: Notebook) -> None:
     assert spans.all_inner_texts() == state["tokens"]
     assert root.locator(".nbx-token-text").inner_text() == "saw it last night. the ending was wonderful."
 
-    # Background of every token = the colour map at its value; dark cells get white text.
+    # Background of every token = the colour map at its value, with opacity min(1, 2 |v| / s)
+    # (a word near 0 shows the page); dark chips (as drawn on the white page) get white text.
     styles = spans.evaluate_all(
         "(els) => els.map((e) => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color])")
     got = np.array([_rgb(bg) for bg, _ in styles])
     want = expected_colours(state["values"], state["cmap"])
     assert np.abs(got - want).max() <= 1, (got.tolist(), want.tolist())
-    for (_, colour), rgb in zip(styles, want, strict=True):
-        luma = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+    v = np.asarray(state["values"], dtype=np.float32).astype(np.float64)
+    alphas = np.minimum(1.0, 2 * np.abs(v) / np.abs(v).max())
+    np.testing.assert_allclose([_alpha(bg) for bg, _ in styles], alphas, atol=1 / 255 + 1e-3)  # 8-bit alpha
+    for (_, colour), rgb, a in zip(styles, want, alphas, strict=True):
+        drawn = a * rgb + (1 - a) * 255
+        luma = 0.299 * drawn[0] + 0.587 * drawn[1] + 0.114 * drawn[2]
         assert _rgb(colour) == ((255, 255, 255) if luma < 140 else (26, 26, 26))
     top = int(np.argmax(state["values"]))
     assert tuple(want[top]) == (103, 0, 31)  # the strongest token has the map's end colour

@@ -106,6 +106,14 @@ def _check_anatomy(page: Page, nb: Notebook) -> None:
     assert tuple(bar[0, 0, :3]) == tuple(lut("RdBu_r")[0]) and tuple(bar[0, 255, :3]) == tuple(lut("RdBu_r")[255])
     assert legend.is_visible() and legend.bounding_box()["y"] < grid.locator(".nbx-channel-tile").first.bounding_box()["y"]
 
+    # A click enlarges the channel beside the grid, its title whole.
+    grid.locator(".nbx-channel-tile").first.click()
+    enlarged = root.locator(".nbx-anatomy-activations .nbx-heatmap").first
+    wait_for_draws(enlarged, 0)
+    expect(enlarged).to_be_visible()
+    assert _clipped(enlarged, ".nbx-title") == [] and _clipped(insp, ".widget-label") == []
+    screenshot(page, "polish_light_anatomy_enlarged", insp)
+
     # The tiles scroll inside the view; another layer starts at the top again.
     tiles = grid.locator(".nbx-channel-tiles")
     assert tiles.evaluate("(t) => t.scrollHeight > t.clientHeight + 50")
