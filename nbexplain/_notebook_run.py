@@ -133,18 +133,19 @@ _CORE_MODULES = frozenset({"@jupyter-widgets/base", "@jupyter-widgets/controls",
 _SCALAR = (str, bool, int, float, type(None))
 
 
-def _core_defaults(model_name: str) -> dict[str, Any]:
-    """The JSON defaults of an ipywidgets core model's plain (non-widget) synced traits."""
+def _core_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """The JSON defaults of an ipywidgets core model's plain (non-widget) synced traits.
+
+    ``values``: the model's saved state, whose ``_model_*`` / ``_view_*`` keys name its class
+    in ipywidgets' registry.
+    """
     from ipywidgets.widgets.widget import _registry
 
-    klass = None
-    for module, versions in _registry._registry.items():
-        if module in _CORE_MODULES:
-            for names in versions.values():
-                if model_name in names:
-                    klass = next(iter(next(iter(names[model_name].values())).values()))
-                    klass = next(iter(klass.values())) if isinstance(klass, dict) else klass
-    if klass is None:
+    keys = ("_model_module", "_model_module_version", "_model_name",
+            "_view_module", "_view_module_version", "_view_name")
+    try:
+        klass = _registry.get(*(values.get(k) for k in keys))
+    except (KeyError, TypeError):
         return {}
     out: dict[str, Any] = {}
     for name, trait in klass.class_traits(sync=True).items():
@@ -172,13 +173,17 @@ def compact_widget_state(nb: Any) -> int:
     Example:
         >>> import nbformat
         >>> nb = nbformat.v4.new_notebook()
+        >>> keys = {"_model_module": "@jupyter-widgets/base", "_model_module_version": "2.0.0",
+        ...         "_model_name": "LayoutModel", "_view_module": "@jupyter-widgets/base",
+        ...         "_view_module_version": "2.0.0", "_view_name": "LayoutView"}
         >>> nb.metadata["widgets"] = {WIDGET_STATE_MIME: {"state": {"a": {
         ...     "model_module": "@jupyter-widgets/base", "model_name": "LayoutModel",
-        ...     "state": {"_model_name": "LayoutModel", "width": None, "height": "10px"}}}}}
+        ...     "state": {**keys, "width": None, "height": "10px"}}}}}
         >>> compact_widget_state(nb) > 0
         True
-        >>> nb.metadata["widgets"][WIDGET_STATE_MIME]["state"]["a"]["state"]
-        {'_model_name': 'LayoutModel', 'height': '10px'}
+        >>> saved = nb.metadata["widgets"][WIDGET_STATE_MIME]["state"]["a"]["state"]
+        >>> "width" in saved, saved["height"], saved["_model_name"]
+        (False, '10px', 'LayoutModel')
     """
     import json
 
@@ -188,9 +193,11 @@ def compact_widget_state(nb: Any) -> int:
     for model in state.values():
         if model.get("model_module") not in _CORE_MODULES:
             continue
-        name = str(model.get("model_name", ""))
-        defaults = cache.setdefault(name, _core_defaults(name))
         values = model.get("state", {})
+        name = str(model.get("model_name", ""))
+        if name not in cache:
+            cache[name] = _core_defaults(values)
+        defaults = cache[name]
         for key in [k for k, v in values.items() if k in defaults and v == defaults[k]]:
             saved += len(json.dumps({key: values.pop(key)})) - 2
     return saved

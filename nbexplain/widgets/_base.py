@@ -52,9 +52,22 @@ __all__ = [
     "ClosesTree",
     "NbxWidget",
     "close_tree",
+    "error_line",
     "replace_children",
     "widget_closure",
 ]
+
+def error_line(exc: BaseException) -> str:
+    """An exception as the one line views show: ``"<Type>: <message on one line>"``.
+
+    Example:
+        >>> error_line(ValueError("bad   input"))
+        'ValueError: bad input'
+        >>> error_line(RuntimeError())
+        'RuntimeError: (no message)'
+    """
+    return f"{type(exc).__name__}: {' '.join(str(exc).split()) or '(no message)'}"
+
 
 #: Traits that are not constructor arguments (ipywidgets internals; state Python sets itself).
 _NOT_KWARGS = frozenset({"comm", "keys", "log", "busy", "error"})
@@ -178,8 +191,7 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
                 try:
                     yield
                 except Exception as exc:
-                    msg = " ".join(str(exc).split()) or "(no message)"
-                    self.error = f"{type(exc).__name__}: {msg}" + (f" ({hint})" if hint else "")
+                    self.error = error_line(exc) + (f" ({hint})" if hint else "")
                 else:
                     self.error = ""
         finally:

@@ -27,7 +27,7 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
-from ._base import ClosesTree
+from ._base import ClosesTree, error_line
 from ._traits import to_display_image, to_numpy
 from .anatomy_tabs import TAB_CLASSES, TAB_TITLES
 
@@ -272,8 +272,7 @@ class LayerInspector(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         try:
             action()
         except Exception as exc:  # shown in the widget; the kernel and the widget keep working
-            msg = " ".join(str(exc).split()) or "(no message)"
-            self._set_error(f"{type(exc).__name__}: {msg}")
+            self._set_error(error_line(exc))
             return False
         return True
 

@@ -27,13 +27,7 @@ from ._format import format_number, prediction_phrase, probability_phrase
 from ._traits import to_display_image, to_numpy
 from .heatmap import Heatmap, guess_image
 
-__all__ = ["agreement_rows", "caption_of", "draw_empty", "draw_result", "error_text", "values_of"]
-
-
-def error_text(exc: BaseException) -> str:
-    """``"<Type>: <message on one line>"``."""
-    msg = " ".join(str(exc).split()) or "(no message)"
-    return f"{type(exc).__name__}: {msg}"
+__all__ = ["agreement_rows", "caption_of", "draw_empty", "draw_result", "values_of"]
 
 
 def single_of(result: Any) -> Any:

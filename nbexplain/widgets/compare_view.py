@@ -31,13 +31,12 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
-from ._base import ClosesTree, close_tree, replace_children
+from ._base import ClosesTree, close_tree, error_line, replace_children
 from .compare_draw import (
     agreement_rows,
     caption_of,
     draw_empty,
     draw_result,
-    error_text,
     text_tokens_class,
     values_of,
 )
@@ -360,7 +359,7 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
                 self._failed[name] = exc
                 like = next((self.views[n] for n in self._good), None)
                 draw_empty(kind, w, like, self._inputs)
-                w.error = error_text(exc)
+                w.error = error_line(exc)
         self._shown[name] = result
         self._caption(name, result)
 

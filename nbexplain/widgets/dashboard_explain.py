@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..tasks import Cancelled
+from ._base import error_line
 from .compare_view import PENDING
 from .dashboard_edit import spread
 
@@ -30,10 +31,6 @@ __all__ = ["EXPLAIN_LABEL", "ExplainMixin"]
 
 #: The label prefix of the worker tasks that explain the sample shown (shown in place, not in the top bar).
 EXPLAIN_LABEL = "explaining "
-
-
-def _short(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {' '.join(str(exc).split()) or '(no message)'}"
 
 
 class ExplainMixin:
@@ -177,7 +174,7 @@ class ExplainMixin:
                     probs = s.predict([edited] if s.kind == "text" else np.asarray(edited)[None])[0]
                     self._deliver_probs(gen, i, edited, probs, "")
                 except Exception as exc:  # the panel says so; the methods still try
-                    self._deliver_probs(gen, i, edited, None, f"the model failed on the edited sample: {_short(exc)}")
+                    self._deliver_probs(gen, i, edited, None, f"the model failed on the edited sample: {error_line(exc)}")
             what = f"sample {i}" if edited is None else f"the edited sample {i}"
             for n, m in enumerate(missing):
                 control.check()

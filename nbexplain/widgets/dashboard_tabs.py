@@ -18,7 +18,7 @@ import ipywidgets
 import numpy as np
 
 from ..tasks import Cancelled
-from ._base import replace_children
+from ._base import error_line, replace_children
 from .chart_layout import ChartRow, LazyTab
 
 __all__ = ["TabsMixin", "tab_names"]
@@ -33,10 +33,6 @@ def tab_names(kind: str) -> tuple[str, ...]:
     """
     base = ("Explore", "Global", "Errors & bias")
     return (*base, "Surrogate") if kind == "table" else base
-
-
-def _short(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {' '.join(str(exc).split()) or '(no message)'}"
 
 
 class TabsMixin:
@@ -119,7 +115,7 @@ class TabsMixin:
         self._global_started.discard("global")
         retry = ipywidgets.Button(description="compute again")
         retry.on_click(lambda _b: self._start_global())
-        replace_children(self.global_box, [ipywidgets.Label(f"the global views failed: {_short(exc)}"), retry])
+        replace_children(self.global_box, [ipywidgets.Label(f"the global views failed: {error_line(exc)}"), retry])
 
     def _show_global(self, result: tuple[np.ndarray, np.ndarray]) -> None:
         idx, values = result
@@ -156,7 +152,7 @@ class TabsMixin:
     def _start_pdp(self, feature: int) -> None:
         s = self.session
         self.runner.submit(lambda ctl: s.partial_dependence(int(feature)), label="partial dependence",
-                           on_done=self._show_pdp, on_error=lambda exc: setattr(self.pdp, "error", _short(exc))
+                           on_done=self._show_pdp, on_error=lambda exc: setattr(self.pdp, "error", error_line(exc))
                            if hasattr(self.pdp, "error") else None, replace="pdp")
 
     def _show_pdp(self, r: Any) -> None:
@@ -201,7 +197,7 @@ class TabsMixin:
     def _bias_failed(self, exc: BaseException) -> None:
         self._global_started.discard("errors")
         replace_children(self.errors_box, [c for c in (self.confusion,) if c is not None] + [
-            ipywidgets.Label(f"bias analysis failed: {_short(exc)}")])
+            ipywidgets.Label(f"bias analysis failed: {error_line(exc)}")])
 
     def _start_slices(self, feature: int) -> None:
         s = self.session
@@ -224,7 +220,7 @@ class TabsMixin:
 
         def failed(exc: BaseException) -> None:
             self._global_started.discard("surrogate")
-            replace_children(box, [ipywidgets.Label(f"the surrogate could not be fitted: {_short(exc)}")])
+            replace_children(box, [ipywidgets.Label(f"the surrogate could not be fitted: {error_line(exc)}")])
 
         replace_children(box, [ipywidgets.Label("fitting the global surrogate...")])
         self.runner.submit(lambda ctl: s.surrogate(), label="global surrogate", on_done=done, on_error=failed)
