@@ -128,8 +128,19 @@ def check_widget_state(nb: Any, notebook_path: Path, *, executed: bool) -> None:
     )
 
 
-#: Model modules whose JavaScript defaults equal their Python defaults (ipywidgets' own models).
+#: ipywidgets' own model modules.
 _CORE_MODULES = frozenset({"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"})
+
+
+def _compactable(name: str) -> bool:
+    """Whether a core model's Python defaults may stand for its JavaScript defaults.
+
+    Only for layouts and styles: every JavaScript default there is ``null`` or ``""`` ("not
+    set"), which is what their Python defaults mean too. Elsewhere the two sides can differ and
+    a dropped value would be read back wrong: ``FloatRangeSlider``'s Python ``value`` defaults to
+    ``(0.0, 1.0)`` but its JavaScript model to ``0``, and the html-manager then cannot draw it.
+    """
+    return name == "LayoutModel" or name.endswith("StyleModel")
 _SCALAR = (str, bool, int, float, type(None))
 
 
@@ -166,9 +177,9 @@ def compact_widget_state(nb: Any) -> int:
     """Drop the values ipywidgets' own models hold at their defaults; return the bytes saved.
 
     nbclient stores every attribute of every model; JupyterLab stores only what differs from
-    the front end's defaults (``drop_defaults``). This does what Lab does, for ipywidgets' core
-    models (layouts, styles, boxes, labels, buttons), whose JavaScript defaults are their Python
-    defaults: a Dashboard's ~200 ``Layout`` models shrink from ~1.1 KB to ~0.2 KB each.
+    the front end's defaults (``drop_defaults``). This does what Lab does, for ipywidgets' layout
+    and style models, whose JavaScript defaults are their Python defaults (see
+    :func:`_compactable`): a Dashboard's ~200 ``Layout`` models shrink from ~1.1 KB to ~0.2 KB each.
 
     Example:
         >>> import nbformat
@@ -191,10 +202,10 @@ def compact_widget_state(nb: Any) -> int:
     cache: dict[str, dict[str, Any]] = {}
     saved = 0
     for model in state.values():
-        if model.get("model_module") not in _CORE_MODULES:
+        name = str(model.get("model_name", ""))
+        if model.get("model_module") not in _CORE_MODULES or not _compactable(name):
             continue
         values = model.get("state", {})
-        name = str(model.get("model_name", ""))
         if name not in cache:
             cache[name] = _core_defaults(values)
         defaults = cache[name]

@@ -107,7 +107,10 @@ def test_small_cnn_matches_captum() -> None:
     ref, ref_delta = captum(nn.Sequential(*layers[:5], Clone(), *layers[5:]).eval(), x, b, target)
     assert rel_err(e.values, ref) < 1e-5
     assert float(ref_delta.abs().max()) < 1e-5
-    assert np.abs(e.diagnostics["relative_delta"]).max() < 1e-5
+    # The same bound as Captum's on the absolute gap (ours is ~7e-8). Relative to |f(x) - f(x0)|,
+    # which is only ~0.007 for sample 2, float32 rounding reaches ~1.1e-5 on some CPUs.
+    assert np.abs(e.diagnostics["delta"]).max() < 1e-5
+    assert np.abs(e.diagnostics["relative_delta"]).max() < 5e-5
     _, raw_delta = captum(model, x, b, target)  # ReLU feeding MaxPool directly: Captum's gap
     assert float(raw_delta.abs().max()) > 1e-3
 
