@@ -46,7 +46,7 @@ def test_images_heatmap_per_method_error_in_its_own_view() -> None:
     ]
 
 
-def test_a_method_keeps_its_view_new_ones_reuse_removed_views_hidden_until_drawn() -> None:
+def test_a_method_keeps_its_view_new_ones_reuse_removed_views_hidden_until_drawn(recorded: None) -> None:
     rng = np.random.default_rng(1)
     created: list[str] = []
     cv = CompareView(kind="image")
@@ -67,10 +67,14 @@ def test_a_method_keeps_its_view_new_ones_reuse_removed_views_hidden_until_drawn
     # A removed method's view goes to the new one, but never shows the old method's map under the new name.
     cv.show({"p": x_map, "s": PENDING})
     slot = cv.slots["s"]
-    assert slot.view is before["y"] and slot.state == "pending" and slot.view.layout.display == "none"
+    assert slot.view is before["y"] and slot.state == "pending" and slot.view.blank
     assert [lab.value for lab in cv.agreement_labels] == ["p vs s: waiting for s"] and cv.pending == ["s"]
+    slot.view.comm.messages.clear()
     cv.update("s", rng.normal(size=(6, 6)))
-    assert slot.state == "ready" and slot.view.layout.display == "" and cv.pending == []
+    sent = [m["data"] for m in slot.view.comm.messages if m["data"].get("method") == "update"]
+    assert slot.state == "ready" and not slot.view.blank and cv.pending == []
+    # The view is shown in the same message as its new map: the browser never draws the old one.
+    assert [sorted(m["state"]) for m in sent if "blank" in m["state"]] == [["blank", "values"]]
     assert cv.agreement_labels[0].value.startswith("p vs s: rank corr ")
     with pytest.raises(KeyError, match="'nope' is not shown"):
         cv.update("nope", x_map)
@@ -158,7 +162,7 @@ def test_pending_results_keep_the_old_view_dimmed_and_the_header_says_what_is_sh
     assert "nbx-has-caption" in shap._dom_classes
     values = shap.view.values.copy()
     cv.show({"shap": PENDING, "grad": e2[0]}, pending_text="computing for sample 4...", probability=0.5)
-    assert shap.state == "pending" and "nbx-method-stale" in shap._dom_classes and shap.view.layout.display == ""
+    assert shap.state == "pending" and "nbx-method-stale" in shap._dom_classes and not shap.view.blank
     np.testing.assert_array_equal(shap.view.values, values)  # the old bars stay (dimmed), never zeros
     assert shap.caption.value == "computing for sample 4..." and shap.button.description == "cancel"
     actions: list[tuple[str, str]] = []

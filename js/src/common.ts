@@ -17,7 +17,11 @@ export interface ViewBase {
   root: HTMLDivElement;
   /** Where the view puts its own content (below title, busy and error). */
   body: HTMLDivElement;
-  /** Listen to `change:<trait>` for each trait; removed by {@link ViewBase.cleanup}. */
+  /**
+   * Call `callback` when any of `traits` changed: once per state update, synchronously at its
+   * Backbone `change` event, after every trait of the update is set; removed by
+   * {@link ViewBase.cleanup}.
+   */
   onChange(traits: readonly string[], callback: Listener): void;
   /** Bump `data-draws` after a completed draw. */
   drawn(): void;
@@ -111,11 +115,24 @@ export function createViewBase(model: Model, el: HTMLElement, view: string, root
     root.prepend(hint);
   }
 
+  // A state message from Python sets several traits in one Backbone `set`, which fires one
+  // `change:<trait>` per trait and then one `change`. Callbacks run once, synchronously, at that
+  // `change`: a view never shows half of one message (the new `blank` with the old values) and
+  // never draws once per trait of it.
+  const dirty = new Set<Listener>();
+  const flush: Listener = () => {
+    const callbacks = [...dirty];
+    dirty.clear();
+    for (const callback of callbacks) callback();
+  };
+  model.on("change", flush);
+  listeners.push(["change", flush]);
   const onChange = (traits: readonly string[], callback: Listener): void => {
+    const mark: Listener = () => dirty.add(callback);
     for (const trait of traits) {
       const event = `change:${trait}`;
-      model.on(event, callback);
-      listeners.push([event, callback]);
+      model.on(event, mark);
+      listeners.push([event, mark]);
     }
   };
 
@@ -134,8 +151,15 @@ export function createViewBase(model: Model, el: HTMLElement, view: string, root
     if (message) root.insertBefore(banner, body);
     else banner.remove();
   };
+  // `blank`: the view holds nothing to show yet (a method slot before its first result). Set
+  // in the same message as the content that ends it, so old or empty content never shows.
+  const syncBlank = (): void => {
+    root.classList.toggle("nbx-blank", getBool(model, "blank"));
+  };
+  onChange(["blank"], syncBlank);
   onChange(["title", "busy"], syncHeader);
   onChange(["error"], syncError);
+  syncBlank();
   syncHeader();
   syncError();
 

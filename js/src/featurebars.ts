@@ -5,7 +5,7 @@
  */
 import { layoutBars, orderByMagnitude, type BarGeometry } from "./barlayout";
 import { createViewBase, safeDraw } from "./common";
-import { debounce, formatValue, h, labelled, rangeInput, selectInput } from "./dom";
+import { formatValue, h, labelled, rangeInput, selectInput } from "./dom";
 import { getBool, getFloatArray, getNumber, getOptionalNumber, getString, getStringList, type Model } from "./traits";
 import { choiceIndex, parseCategories, WhatIf, type Category } from "./whatif";
 
@@ -174,27 +174,19 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   const redraw = (): void => {
     safeDraw(base, draw);
   };
-  const redrawSoon = debounce(redraw, 0);
 
+  // model.set redraws (base.onChange runs at the update's `change` event).
   topk.addEventListener("input", () => {
     model.set("top_k", Number(topk.value));
-    redrawSoon.cancel();
-    redraw();
     model.save_changes();
   });
   mode.addEventListener("change", () => {
     model.set("mode", mode.value);
-    redrawSoon.cancel();
-    redraw();
     model.save_changes();
   });
 
-  base.onChange(DRAW_TRAITS, redrawSoon);
-  base.onChange(["whatif", "slider_min", "slider_max", "slider_step", "sample", "categories"], redrawSoon);
-  base.onCleanup(() => {
-    redrawSoon.cancel();
-    whatif.dispose();
-  });
+  base.onChange([...DRAW_TRAITS, "whatif", "slider_min", "slider_max", "slider_step", "sample", "categories"], redraw);
+  base.onCleanup(() => whatif.dispose());
   redraw();
   return base.cleanup;
 }

@@ -74,7 +74,7 @@ _NOT_KWARGS = frozenset({"comm", "keys", "log", "busy", "error"})
 
 
 class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
-    """Base of the nbexplain views: the bundle, ``_view``, ``error``, ``busy`` and ``title``.
+    """Base of the nbexplain views: the bundle, ``_view``, ``error``, ``busy``, ``title`` and ``blank``.
 
     Subclasses set ``_view``. Unknown keyword arguments raise ``TypeError`` (ipywidgets would
     silently accept them). :meth:`_computing` wraps a recompute triggered from the browser so
@@ -105,6 +105,12 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
         False, help="bool, default False: Python is computing; the view shows an indicator."
     ).tag(sync=True)
     title = traitlets.Unicode("", help='str, default "": an optional heading.').tag(sync=True)
+    blank = traitlets.Bool(
+        False,
+        help="bool, default False: the view has nothing to show yet and draws nothing. Set it "
+        "in the same update as the content that ends it (``with w.hold_sync():``), so the "
+        "browser never shows the old or empty content in between.",
+    ).tag(sync=True)
 
     #: Extra keyword arguments a subclass' __init__ accepts besides traits.
     _extra_kwargs: ClassVar[tuple[str, ...]] = ()

@@ -6,6 +6,9 @@ while the method computes, what it is doing, an animated bar and a cancel button
 the user looks. A view that holds an older result (another sample, before an edit) stays drawn
 but dimmed while it is recomputed, so nothing flashes blank; a view that never drew this method
 is hidden behind a placeholder of the same place, so no "n/a" or zero bars are ever shown.
+An nbexplain view is hidden with its own ``blank`` trait, which the caller sets in the same
+update as the view's new content (``with view.hold_sync():``), so the browser shows both at
+once; another widget is hidden with its layout.
 
 CSS classes: ``nbx-method-slot``, ``nbx-slot-<method>``, state ``nbx-method-pending`` (with
 ``nbx-method-stale`` or ``nbx-method-empty``), ``nbx-method-stopped``, ``nbx-has-caption``;
@@ -16,10 +19,10 @@ Example:
     >>> import ipywidgets
     >>> slot = MethodSlot("shap", ipywidgets.Label("a view"))
     >>> slot.set_pending("computing shap for sample 3...")
-    >>> slot.state, slot.view.layout.display
-    ('pending', 'none')
-    >>> slot.set_ready("malignant, P = 0.97"); slot.state, slot.view.layout.display
-    ('ready', '')
+    >>> slot.state, slot.view_visible
+    ('pending', False)
+    >>> slot.set_ready("malignant, P = 0.97"); slot.state, slot.view_visible
+    ('ready', True)
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         self.button.on_click(self._clicked)
         # Hidden until it draws this method: set before the slot is ever shown, so the front end
         # never renders the empty view ("feature 0", "n/a") for a moment.
-        view.layout.display = "none"
+        self._show_view(False)
         self.header = ipywidgets.HBox([self.name_label, self.caption, self.bar, self.button])
         self.header.add_class("nbx-method-header")
         super().__init__([self.header, view])
@@ -103,7 +106,7 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         self.add_class(slot_class(self.name))
         self.drawn = False
         self.state = "empty"
-        self.view.layout.display = "none"  # it still shows the old method's result
+        self._show_view(False)  # it still shows the old method's result
 
     def set_pending(self, text: str) -> None:
         """The method is computing: ``text`` in the header, the bar and a cancel button; the old
@@ -113,7 +116,7 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         self._header(text, bar=True, button="cancel")
         self._set_classes("nbx-method-pending", "nbx-method-stale" if self.drawn else "nbx-method-empty",
                           *self._kept_caption_class())
-        self.view.layout.display = "" if self.drawn else "none"
+        self._show_view(self.drawn)
 
     def set_status(self, text: str) -> None:
         """Change the header text of a pending or stopped slot (e.g. "queued" -> "computing")."""
@@ -130,7 +133,7 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         self.drawn = True
         self._header(caption, bar=False, button=None)
         self._set_classes(*(("nbx-has-caption",) if has_caption else ()))
-        self.view.layout.display = ""
+        self._show_view(True)
 
     def set_stopped(self, text: str) -> None:
         """Computing stopped (cancelled): ``text`` and a "compute" button; an old result stays dimmed."""
@@ -138,9 +141,27 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         self._header(text, bar=False, button="compute")
         self._set_classes("nbx-method-stopped", "nbx-method-stale" if self.drawn else "nbx-method-empty",
                           *self._kept_caption_class())
-        self.view.layout.display = "" if self.drawn else "none"
+        self._show_view(self.drawn)
+
+    @property
+    def view_visible(self) -> bool:
+        """Whether the view is shown (False while it holds nothing of this method)."""
+        return not self._view_hidden()
 
     # -- internals ------------------------------------------------------------------------------
+    def _view_hidden(self) -> bool:
+        if hasattr(self.view, "blank"):
+            return bool(self.view.blank)
+        return self.view.layout.display == "none"
+
+    def _show_view(self, visible: bool) -> None:
+        if self._view_hidden() != visible:  # already as asked
+            return
+        if hasattr(self.view, "blank"):  # travels with the view's own content
+            self.view.blank = not visible
+        else:
+            self.view.layout.display = "" if visible else "none"
+
     def _header(self, text: str, *, bar: bool, button: str | None) -> None:
         if self.caption.value != text:
             self.caption.value = text

@@ -229,11 +229,11 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
 
     def _make_slot(self, kind: str, name: str) -> MethodSlot:
         if kind == "image":
-            view: Any = Heatmap(np.zeros((1, 1)), width=self.width, show_controls=self.controls)
+            view: Any = Heatmap(np.zeros((1, 1)), width=self.width, show_controls=self.controls, blank=True)
         elif kind == "table":
-            view = FeatureBars(np.zeros(1), top_k=self.top_k)
+            view = FeatureBars(np.zeros(1), top_k=self.top_k, blank=True)
         else:
-            view = text_tokens_class()([""], np.zeros(1))
+            view = text_tokens_class()([""], np.zeros(1), blank=True)
         slot = MethodSlot(name, view)
         slot.on_action(self._on_slot_action)
         return slot
@@ -360,8 +360,8 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
                 like = next((self.views[n] for n in self._good), None)
                 draw_empty(kind, w, like, self._inputs)
                 w.error = error_line(exc)
-        self._shown[name] = result
-        self._caption(name, result)
+            self._shown[name] = result
+            self._caption(name, result)  # shows the view in the same update as its content
 
     def _caption(self, name: str, result: Any) -> None:
         slot = self.slots[name]
