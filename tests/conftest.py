@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 from comm.base_comm import BaseComm
 
+# Keras 3 runs on torch here (the only backend installed): set before anything imports keras, so
+# that notebook kernels started by the tests inherit it too.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "nbexplain" / "static" / "widget.js"
 

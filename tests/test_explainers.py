@@ -110,7 +110,7 @@ def test_saliency_names_non_differentiable_models(mode):
 
 
 def test_saliency_input_and_target_errors():
-    with pytest.raises(TypeError, match="cast to float"):
+    with pytest.raises(TypeError, match="cast it to float"):
         Saliency(mlp()).explain(torch.ones(2, 6, dtype=torch.int64))
     with pytest.raises(ValueError, match=r"valid targets are 0\.\.3"):
         Saliency(mlp()).explain(torch.ones(2, 6), target=4)

@@ -154,8 +154,9 @@ def to_input_tensor(inputs: Any, model: Any, name: str = "inputs") -> Any:
     t = as_model_tensor(inputs, model, name)
     if not torch.is_floating_point(t):
         raise TypeError(f"{name} have dtype {t.dtype}; gradients need floating point: cast to float first "
-                        "(x.float() or x.astype(np.float32)); for token ids, explain the part of the model after its "
-                        "embedding, on the embeddings (gradient methods here take float inputs only)")
+                        "(x.float() or x.astype(np.float32)); for token ids, attribute to the embedding layer with "
+                        "LayerIntegratedGradients(model, layer=model.get_input_embeddings()) or use "
+                        "nbx.TextExplainer(model, tokenizer)")
     if t.ndim < 2:
         raise ValueError(f"{name} must be a batch (n, ...), got shape {tuple(t.shape)}; add the sample axis "
                          "with x[None]")
@@ -214,7 +215,10 @@ def model_outputs(model: Any, x: Any) -> Any:
         if hint is not None:
             raise hint from exc
         raise
-    if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
+    logits = getattr(out, "logits", None)
+    if not isinstance(out, torch.Tensor) and isinstance(logits, torch.Tensor):
+        out = logits  # a transformers ModelOutput: its logits are what is explained
+    elif isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
         raise GradientError(f"the model returned a {type(out).__name__} of {len(out)} tensors; wrap it to return "
                             "one (n, k) tensor of outputs, e.g. lambda x: model(x)[0]")
     if not isinstance(out, torch.Tensor):
@@ -470,9 +474,17 @@ class GradientExplainer:
     uses_baselines = False
     #: ``Explanation.layout`` of the values (None: by rank, see :func:`nbexplain.explanation.default_layout`).
     layout: str | None = None
+    #: The values are shaped like the inputs (one Explanation per input for tuple inputs); False
+    #: for methods whose values are shaped like a layer or a map (one Explanation).
+    attributes_inputs = True
+    #: Integer inputs (token ids) are accepted: the method differentiates inside the model.
+    integer_inputs = False
+    #: Tuple inputs and per-sample ``additional_forward_args`` are supported (packed, see
+    #: :mod:`nbexplain.explainers._inputs`); a method sets it once it reads them right.
+    tuple_inputs = False
 
     def __init__(self, model: Any, *, internal_batch_size: int | str = "auto", dtype: Any = None,
-                 cpu_memory_budget: int = CPU_MEMORY_BUDGET) -> None:
+                 cpu_memory_budget: int = CPU_MEMORY_BUDGET, preprocess: Callable[[Any], Any] | None = None) -> None:
         if not hasattr(model, "parameters") or not callable(model):
             raise TypeError(f"{type(self).__name__} needs a torch.nn.Module, got {type(model).__name__}; "
                             "model-agnostic methods (shap, lime) take any predict function")
@@ -480,26 +492,51 @@ class GradientExplainer:
                                               or isinstance(internal_batch_size, bool) or internal_batch_size < 1):
             raise ValueError(f"internal_batch_size must be 'auto' or a positive int, got {internal_batch_size!r}")
         check_int(cpu_memory_budget, "cpu_memory_budget", min=1)
+        if preprocess is not None and not callable(preprocess):
+            raise TypeError(f"preprocess must be a callable tensor -> tensor (e.g. torchvision's Normalize), got "
+                            f"{type(preprocess).__name__}")
         self.model = model
         self.internal_batch_size = internal_batch_size
         self.dtype = dtype
         self.cpu_memory_budget = cpu_memory_budget
+        self.preprocess = preprocess
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({type(self.model).__name__})"
 
     def params(self) -> dict[str, Any]:
         """The method's parameters as recorded in ``Explanation.params`` (override to add)."""
-        return {"internal_batch_size": self.internal_batch_size, "dtype": str(self.dtype) if self.dtype else None}
+        return {"internal_batch_size": self.internal_batch_size, "dtype": str(self.dtype) if self.dtype else None,
+                "preprocess": None if self.preprocess is None else _describe(self.preprocess)}
 
-    def explain(self, inputs: Any, target: Any = None, baselines: Any = None, **options: Any) -> Explanation:
+    def explain(self, inputs: Any, target: Any = None, baselines: Any = None, *,
+                additional_forward_args: Any = None, **options: Any) -> Any:
         """Attribute the explained output of each sample in ``inputs`` to its input features.
 
+        ``inputs``: one tensor or array ``(n, ...)``, or a tuple of them (the model's positional
+        inputs, as Captum takes them); ``additional_forward_args``: further positional arguments
+        of the model (a tensor with the sample axis, such as an attention mask, is sliced with the
+        samples; anything else is passed as is). The model runs as
+        ``model(*inputs, *additional_forward_args)`` (after ``preprocess`` on the first input).
         ``target``: None (predicted output), an int, one int per sample, or a callable of the
         model output returning one scalar per sample. ``baselines``: for methods that use them
-        (None = zeros, a number, one sample, one per sample); others reject them. ``options``
-        override constructor options for this call (e.g. ``steps=128``).
+        (None = zeros, a number, one sample, one per sample; a tuple with one per input for tuple
+        inputs); others reject them. ``options`` override constructor options for this call
+        (e.g. ``steps=128``).
+
+        Returns one :class:`~nbexplain.Explanation`; for tuple inputs, a tuple with one per input
+        (methods whose values are shaped like a layer return one).
+
+        Example:
+            >>> import torch
+            >>> model = torch.nn.Bilinear(2, 3, 1)
+            >>> from nbexplain.explainers.saliency import GradientXInput
+            >>> e1, e2 = GradientXInput(model).explain((torch.ones(4, 2), torch.ones(4, 3)), target=0)
+            >>> e1.values.shape, e2.values.shape
+            ((4, 2), (4, 3))
         """
+        from nbexplain.explainers._inputs import InputSpec, Runner
+
         if baselines is not None and not self.uses_baselines:
             raise TypeError(f"{type(self).__name__} takes no baselines; Integrated Gradients, DeepLIFT and "
                             "expected gradients do")
@@ -507,35 +544,69 @@ class GradientExplainer:
         if unknown:
             raise TypeError(f"unknown option(s) {sorted(unknown)} for {type(self).__name__}; valid: "
                             f"{sorted(self.call_options())}")
-        x = to_input_tensor(inputs, self.model)
+        spec, x = InputSpec.build(inputs, additional_forward_args, self.model)
+        self._check_inputs(spec, x)
+        model = self.model
+        runner = model if not spec.packed and self.preprocess is None else Runner(model, spec, self.preprocess)
         saved = {k: getattr(self, k) for k in options}
         try:
             for k, v in options.items():
                 setattr(self, k, v)
-            with frozen(self.model):
-                targets = resolve_targets(self.model, x, target)
-                ctx = RunContext(self, x, targets)
+            self._use_model(runner)
+            with frozen(model):
+                targets = resolve_targets(runner, x, target)
+                ctx = RunContext(self, x, targets, spec)
                 values, diagnostics = self._attribute(x, targets, baselines, ctx)
                 outputs = diagnostics.pop("outputs", None)
                 if outputs is None:
                     outputs = ctx.outputs(x, targets)
         finally:
+            self._use_model(model)
             for k, v in saved.items():
                 setattr(self, k, v)
         callable_target = callable(targets) and not isinstance(targets, np.ndarray)
-        base_values = diagnostics.pop("base_values", None)
-        return Explanation(
-            values.detach().float().cpu().numpy(),
-            data=x.detach().float().cpu().numpy(),
-            target=None if callable_target else targets,
-            outputs=outputs,
-            method=self.method,
-            params={**self.params(), "target": "callable" if callable_target else "index",
-                    "internal_batch_size_used": ctx.chunk_used},
-            diagnostics=diagnostics,
-            base_values=base_values,
-            layout=self.layout,
-        )
+        common = {
+            "target": None if callable_target else targets,
+            "outputs": outputs,
+            "method": self.method,
+            "params": {**self.params(), "target": "callable" if callable_target else "index",
+                       "internal_batch_size_used": ctx.chunk_used},
+            "diagnostics": diagnostics,
+            "base_values": diagnostics.pop("base_values", None),
+        }
+        data = [d.detach().float().cpu().numpy() for d in spec.split(x)] if spec.packed else \
+            [x.detach().float().cpu().numpy()]
+        values = values.detach().float().cpu().numpy()
+        if not spec.as_tuple:
+            return Explanation(values, data=data[0], layout=self.layout, **common)
+        if not self.attributes_inputs:
+            return Explanation(values, data=data[0], layout=self.layout, **common)
+        return tuple(Explanation(v, data=d, layout=self.layout, **common) for v, d in zip(spec.split(values), data,
+                                                                                         strict=True))
+
+    def _check_inputs(self, spec: Any, x: Any) -> None:
+        """Refuse what the method cannot explain: integer inputs, tuple inputs it does not support."""
+        import torch
+
+        if spec.packed and not self.tuple_inputs:
+            raise TypeError(f"{type(self).__name__} takes one input tensor; tuple inputs and additional_forward_args "
+                            "are supported by Saliency, GradientXInput, SmoothGrad, IntegratedGradients and the layer "
+                            "methods (LayerIntegratedGradients, LayerGradientXActivation)")
+        integer = spec.integer if spec.packed else [not torch.is_floating_point(x)]
+        bad = [k for k, flag in enumerate(integer) if flag]
+        if bad and not self.integer_inputs:
+            which = "inputs" if not spec.as_tuple else f"inputs[{bad[0]}]"
+            dtype = spec.inputs[bad[0]].dtype
+            raise TypeError(
+                f"{which} hold integers ({dtype}), which have no gradient, so {type(self).__name__} cannot attribute "
+                "to them. For token ids, attribute to the embedding layer with a layer method: "
+                "LayerIntegratedGradients(model, layer=model.get_input_embeddings()) (or the model's embedding "
+                "module), or use nbx.TextExplainer(model, tokenizer) for a transformers classifier. For other "
+                "integer data that is really continuous, cast it to float first (x.float()).")
+
+    def _use_model(self, model: Any) -> None:
+        """Point the method at what it runs during one call (the model, or a Runner around it)."""
+        self.model = model
 
     def call_options(self) -> Sequence[str]:
         """Names ``explain(**options)`` accepts (constructor options of the method)."""
@@ -552,14 +623,34 @@ class RunContext:
     OOM-safe; ``chunk`` is the current chunk size (auto-measured on first use).
     """
 
-    def __init__(self, explainer: GradientExplainer, x: Any, targets: Any) -> None:
+    def __init__(self, explainer: GradientExplainer, x: Any, targets: Any, spec: Any = None) -> None:
+        from nbexplain.explainers._inputs import InputSpec
+
         self.explainer = explainer
         self.model = explainer.model
         self.autocast = explainer.dtype
         self.x = x
         self.targets = targets
+        self.spec = spec if spec is not None else InputSpec.single(x)
         self._chunk: int | None = None
         self.chunk_used: int | None = None
+
+    def baselines(self, baselines: Any, resolve: Callable[[Any, Any], Any], several: bool = False) -> Any:
+        """``baselines`` for :attr:`x` by the method's rule ``resolve(x, b)``, per input for tuple inputs
+        (see :meth:`nbexplain.explainers._inputs.InputSpec.baselines`).
+
+        Example:
+            >>> import torch
+            >>> m = torch.nn.Linear(2, 1)
+            >>> ctx = RunContext(GradientExplainer(m), torch.ones(3, 2), None)
+            >>> ctx.baselines(0.5, lambda x, b: baseline_tensor(b, x))[0].tolist()
+            [0.5, 0.5]
+        """
+        return self.spec.baselines(self.x, baselines, resolve, several)
+
+    def first_input(self, x: Any) -> Any:
+        """The first input of the model in its own shape (``x`` itself unless inputs are packed)."""
+        return self.spec.unpack(x)[0] if self.spec.packed else x
 
     @property
     def chunk(self) -> int:
@@ -572,6 +663,11 @@ class RunContext:
             else:
                 self._chunk = int(ibs)
         return self._chunk
+
+    def no_grad_rows(self) -> int:
+        """Rows per forward pass without gradients (activations, outputs): the chunk when it is
+        known, else 64 (a pass without gradients keeps nothing for backward, so it costs far less)."""
+        return max(1, min(self._chunk or 64, 256))
 
     def shrink(self, chunk: int) -> None:
         """Record a smaller chunk after an out-of-memory error."""
@@ -638,6 +734,13 @@ class RunContext:
                 b = min(n, a + step)
                 res[a:b] = objective(model_outputs(self.model, x[a:b]), self._index(targets, slice(a, b))).double().cpu().numpy()
         return res
+
+
+def _describe(fn: Any) -> str:
+    """A short description of a callable for ``Explanation.params`` (``repr`` of a module, else its name)."""
+    if hasattr(fn, "forward") or hasattr(fn, "transforms") or hasattr(fn, "mean"):
+        return " ".join(repr(fn).split())[:200]
+    return getattr(fn, "__qualname__", type(fn).__name__)
 
 
 def riemann_or_gauss(rule: str, steps: int) -> tuple[np.ndarray, np.ndarray]:

@@ -75,6 +75,12 @@ class IntegratedGradients(GradientExplainer):
     ``dtype`` (``torch.bfloat16``: the gradients run under autocast; the completeness check uses
     the model's own dtype, so the reported delta includes the autocast error), ``cpu_memory_budget``.
 
+    ``multiply_by_inputs=False`` returns the path-averaged gradients without the ``(x - b)``
+    factor (Captum's "local" Integrated Gradients); they do not satisfy completeness, so no
+    ``delta`` is reported. Tuple inputs (``explain((a, b), baselines=(ba, bb))``) and
+    ``additional_forward_args`` as in :meth:`GradientExplainer.explain`. The weighted gradients are
+    summed in float64, so 500 or more steps stay accurate for a float32 model.
+
     ``diagnostics``: ``delta`` and ``relative_delta`` per sample (see :func:`completeness`);
     ``Explanation.base_values`` is ``f(b)`` (the mean over baselines when there are several) and
     ``Explanation.outputs`` is ``f(x)``, both in the model's own dtype.
@@ -90,15 +96,20 @@ class IntegratedGradients(GradientExplainer):
 
     method = "integrated_gradients"
     uses_baselines = True
+    tuple_inputs = True
 
     def __init__(self, model: Any, steps: int = 50, rule: str = "gausslegendre", baselines: Any = None, *,
-                 sigma: float | None = None, seed: int = 0, **engine_kwargs: Any) -> None:
+                 sigma: float | None = None, seed: int = 0, multiply_by_inputs: bool = True,
+                 **engine_kwargs: Any) -> None:
         super().__init__(model, **engine_kwargs)
         riemann_or_gauss(rule, steps)  # validates both, naming the known rules
         if sigma is not None:
             sigma = check_number(sigma, "sigma", min=0.0, min_open=True)
+        if not isinstance(multiply_by_inputs, (bool, np.bool_)):
+            raise TypeError(f"multiply_by_inputs must be True or False, got {multiply_by_inputs!r}")
         self.steps, self.rule, self.baselines = steps, rule, baselines
         self.sigma, self.seed = sigma, check_int(seed, "seed", min=0)
+        self.multiply_by_inputs = bool(multiply_by_inputs)
 
     def __repr__(self) -> str:
         return f"IntegratedGradients({type(self.model).__name__}, steps={self.steps}, rule={self.rule!r})"
@@ -108,11 +119,11 @@ class IntegratedGradients(GradientExplainer):
         b = self.baselines
         described = b if b is None or isinstance(b, (str, int, float)) else type(b).__name__
         return {**super().params(), "steps": self.steps, "rule": self.rule, "baselines": described,
-                "sigma": self.sigma, "seed": self.seed}
+                "sigma": self.sigma, "seed": self.seed, "multiply_by_inputs": self.multiply_by_inputs}
 
     def call_options(self) -> Sequence[str]:
-        """``explain`` also takes ``steps``, ``rule``, ``sigma`` and ``seed`` for one call."""
-        return (*super().call_options(), "steps", "rule", "sigma", "seed")
+        """``explain`` also takes ``steps``, ``rule``, ``sigma``, ``seed`` and ``multiply_by_inputs`` for one call."""
+        return (*super().call_options(), "steps", "rule", "sigma", "seed", "multiply_by_inputs")
 
     def resolve_baselines(self, x: Any, baselines: Any = None) -> Any:
         """The baselines for ``x`` as one tensor ``(1 or n, m, *feature_shape)`` (see :mod:`._paths`).
@@ -125,24 +136,34 @@ class IntegratedGradients(GradientExplainer):
         chosen = self.baselines if baselines is None else baselines
         return resolve_baselines(x, chosen, sigma=self.sigma, seed=self.seed)
 
+    def baselines_for(self, ctx: RunContext, baselines: Any = None) -> Any:
+        """The baselines of one call, ``(1 or n, m, *feature_shape)``, per input for tuple inputs."""
+        chosen = self.baselines if baselines is None else baselines
+        return ctx.baselines(chosen, lambda x, b: resolve_baselines(x, b, sigma=self.sigma, seed=self.seed),
+                             several=True)
+
     def _attribute(self, x: Any, targets: Any, baselines: Any, ctx: RunContext) -> tuple[Any, dict[str, Any]]:
         import torch
 
-        bases = self.resolve_baselines(x, baselines)
+        bases = self.baselines_for(ctx, baselines)
         n, m = x.shape[0], bases.shape[1]
         points, weights = riemann_or_gauss(self.rule, self.steps)
         alphas = torch.as_tensor(points, dtype=x.dtype, device=x.device).expand(m, -1)
-        w = torch.as_tensor(weights, dtype=x.dtype, device=x.device)
+        w = torch.as_tensor(weights, dtype=torch.float64, device=x.device)
         shape = (-1,) + (1,) * (x.ndim - 1)
-        total = torch.zeros((n * m, *x.shape[1:]), dtype=x.dtype, device=x.device)
+        # float64 sums: 500 float32 steps would otherwise lose the last digits of the integral
+        total = torch.zeros((n * m, *x.shape[1:]), dtype=torch.float64, device=x.device)
 
         def consume(i: Any, j: Any, t: Any, grads: Any, diff: Any) -> None:
-            total.index_add_(0, i * m + j, grads * w[t].view(shape))
+            total.index_add_(0, i * m + j, grads.double() * w[t].view(shape))
 
         path_gradients(ctx, x, bases, alphas, targets, consume)
-        values = (total.view(n, m, *x.shape[1:]) * (x.unsqueeze(1) - bases)).mean(1)
+        total = total.view(n, m, *x.shape[1:])
         fx, fb = endpoint_outputs(ctx, x, bases, targets)
-        return values, completeness(values, fx, fb.mean(1))
+        if not self.multiply_by_inputs:  # "local" IG (Captum's multiply_by_inputs=False): no completeness
+            return total.mean(1).to(x.dtype), {"base_values": fb.mean(1), "outputs": fx}
+        values = (total * (x.unsqueeze(1) - bases).double()).mean(1)
+        return values.to(x.dtype), completeness(values, fx, fb.mean(1))
 
 
 class ExpectedGradients(GradientExplainer):
@@ -211,12 +232,12 @@ class ExpectedGradients(GradientExplainer):
         rows, points = self.draws()
         bases = bg[rows.to(x.device)].unsqueeze(0)  # (1, n_samples, *feature_shape)
         alphas = points.to(device=x.device, dtype=x.dtype).view(-1, 1)
-        values = torch.zeros_like(x)
+        values = torch.zeros_like(x, dtype=torch.float64)
 
         def consume(i: Any, j: Any, t: Any, grads: Any, diff: Any) -> None:
-            values.index_add_(0, i, diff * grads)
+            values.index_add_(0, i, diff.double() * grads.double())
 
         path_gradients(ctx, x, bases, alphas, targets, consume)
         values /= self.n_samples
         fx, fb = endpoint_outputs(ctx, x, bg.unsqueeze(0), targets)
-        return values, completeness(values, fx, fb.mean(1))
+        return values.to(x.dtype), completeness(values, fx, fb.mean(1))

@@ -32,7 +32,6 @@ from nbexplain.explainers._engine import (
     RunContext,
     baseline_tensor,
     riemann_or_gauss,
-    run_chunked,
 )
 from nbexplain.explainers.layers import (
     last_conv_layer,
@@ -58,6 +57,9 @@ class _LayerMethod(GradientExplainer):
     """Shared by layer attributions: the ``layer`` option and its resolution per call."""
 
     layout = "layer"  # values are shaped like the layer's output, not like the input image
+    attributes_inputs = False
+    integer_inputs = True  # token ids: the gradient starts at the layer (an embedding, say)
+    tuple_inputs = True
 
     def __init__(self, model: Any, layer: Any = None, **engine_kwargs: Any) -> None:
         super().__init__(model, **engine_kwargs)
@@ -139,28 +141,33 @@ class LayerIntegratedGradients(_LayerMethod):
     uses_baselines = True
 
     def __init__(self, model: Any, layer: Any = None, steps: int = 50, rule: str = "gausslegendre",
-                 baselines: Any = None, **engine_kwargs: Any) -> None:
+                 baselines: Any = None, multiply_by_inputs: bool = True, **engine_kwargs: Any) -> None:
         super().__init__(model, layer, **engine_kwargs)
         riemann_or_gauss(rule, steps)  # validate
+        if not isinstance(multiply_by_inputs, (bool, np.bool_)):
+            raise TypeError(f"multiply_by_inputs must be True or False, got {multiply_by_inputs!r}")
         self.steps = steps
         self.rule = rule
         self.baselines = baselines
+        self.multiply_by_inputs = bool(multiply_by_inputs)
 
     def params(self) -> dict[str, Any]:
-        return {**super().params(), "steps": self.steps, "rule": self.rule}
+        return {**super().params(), "steps": self.steps, "rule": self.rule,
+                "multiply_by_inputs": self.multiply_by_inputs}
 
     def call_options(self) -> tuple[str, ...]:
-        return (*super().call_options(), "steps", "rule")
+        return (*super().call_options(), "steps", "rule", "multiply_by_inputs")
 
     def _attribute(self, x: Any, targets: Any, baselines: Any, ctx: RunContext) -> tuple[Any, dict[str, Any]]:
         import torch
 
         layer, name = self._resolve(x)
-        base = baseline_tensor(self.baselines if baselines is None else baselines, x)
+        base = ctx.baselines(self.baselines if baselines is None else baselines, lambda xk, b: baseline_tensor(b, xk))
+        base = base.expand_as(x) if base.shape[0] == 1 else base
         alphas, weights = riemann_or_gauss(self.rule, self.steps)
-        chunk = ctx.chunk
-        act = layer_activations(self.model, layer, x, chunk, autocast=ctx.autocast)
-        act0 = layer_activations(self.model, layer, base, chunk, autocast=ctx.autocast)
+        rows_no_grad = ctx.no_grad_rows()
+        act = layer_activations(self.model, layer, x, rows_no_grad, autocast=ctx.autocast)
+        act0 = layer_activations(self.model, layer, base, rows_no_grad, autocast=ctx.autocast)
         diff = act - act0
         n, steps = x.shape[0], self.steps
         shape = [-1, *[1] * (act.ndim - 1)]
@@ -176,11 +183,16 @@ class LayerIntegratedGradients(_LayerMethod):
                                          autocast=ctx.autocast, replacement=point.requires_grad_(True))
             total.index_add_(0, rows, grad.double() * weight_t[k].reshape(shape))
 
-        ctx.chunk_used = run_chunked(step, n * steps, chunk, on_shrink=ctx.shrink)
-        values = (diff.double() * total).to(x.dtype)
+        ctx.chunked(step, n * steps)  # with "auto", the first pass measures the chunk
         at_input = ctx.outputs(x, targets)
         at_base = ctx.outputs(base, targets)
+        if not self.multiply_by_inputs:  # the path-averaged layer gradients (Captum's "local" variant)
+            values = total.to(act.dtype)
+            return values, {"layer": name, "channel_importance": channel_importance(values.float().cpu().numpy()),
+                            "base_values": at_base, "outputs": at_input}
+        values64 = diff.double() * total
+        values = values64.to(act.dtype)
         importance = channel_importance(values.float().cpu().numpy())
-        delta = values.double().reshape(n, -1).sum(1).cpu().numpy() - (at_input - at_base)
+        delta = values64.reshape(n, -1).sum(1).cpu().numpy() - (at_input - at_base)
         return values, {"layer": name, "channel_importance": importance, "delta": delta,
-                        "base_values": at_base}
+                        "base_values": at_base, "outputs": at_input}

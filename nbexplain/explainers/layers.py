@@ -248,7 +248,8 @@ def layer_gradients(model: Any, layer: Any, x: Any, targets: Any, *, autocast: A
     if grad is None:
         raise GradientError(f"the explained output does not depend on layer {cap.name!r} (its gradient is None); "
                             "pick a layer on the path from input to output")
-    return act.detach().to(x.dtype), grad.to(x.dtype), selected.detach()
+    dtype = x.dtype if x.is_floating_point() else act.dtype  # token ids in: the layer's float dtype out
+    return act.detach().to(dtype), grad.to(dtype), selected.detach()
 
 
 def layer_activations(model: Any, layer: Any, x: Any, chunk: int, *, autocast: Any = None) -> Any:
@@ -260,5 +261,5 @@ def layer_activations(model: Any, layer: Any, x: Any, chunk: int, *, autocast: A
         for a in range(0, x.shape[0], max(1, chunk)):
             with capture(model, layer) as cap:
                 model(x[a:a + chunk].clone())  # a copy: an in-place first layer must not rewrite x
-            parts.append(cap.activation.to(x.dtype))
+            parts.append(cap.activation.to(x.dtype if x.is_floating_point() else cap.activation.dtype))
     return torch.cat(parts)

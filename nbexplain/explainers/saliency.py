@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from nbexplain.explainers._engine import GradientExplainer, RunContext
-from nbexplain.explanation import Explanation
 
 
 class Saliency(GradientExplainer):
@@ -40,6 +39,8 @@ class Saliency(GradientExplainer):
         >>> bool((e.values >= 0).all()), e.target.shape
         (True, (2,))
     """
+
+    tuple_inputs = True
 
     def __init__(self, model: Any, absolute: bool = False, **engine_kwargs: Any) -> None:
         super().__init__(model, **engine_kwargs)
@@ -67,8 +68,10 @@ class Saliency(GradientExplainer):
         """``explain`` also takes ``absolute=`` for one call."""
         return (*super().call_options(), "absolute")
 
-    def explain(self, inputs: Any, target: Any = None, baselines: Any = None, **options: Any) -> Explanation:
-        """Gradients of the target output for every sample, as an :class:`~nbexplain.Explanation`.
+    def explain(self, inputs: Any, target: Any = None, baselines: Any = None, *,
+                additional_forward_args: Any = None, **options: Any) -> Any:
+        """Gradients of the target output for every sample, as an :class:`~nbexplain.Explanation`
+        (one per input for tuple inputs).
 
         ``target``: None (predicted output), an int, one int per sample, or a callable
         ``target(outputs) -> (n,)`` tensor that is differentiated instead.
@@ -79,7 +82,8 @@ class Saliency(GradientExplainer):
             >>> e.outputs.shape
             (1,)
         """
-        return super().explain(inputs, target, baselines, **options)
+        return super().explain(inputs, target, baselines, additional_forward_args=additional_forward_args,
+                               **options)
 
     def _attribute(self, x: Any, targets: Any, baselines: Any, ctx: RunContext) -> tuple[Any, dict[str, Any]]:
         grad, outputs = ctx.gradients(x, targets)
@@ -101,6 +105,7 @@ class GradientXInput(GradientExplainer):
     """
 
     method = "gradient_x_input"
+    tuple_inputs = True
 
     def _attribute(self, x: Any, targets: Any, baselines: Any, ctx: RunContext) -> tuple[Any, dict[str, Any]]:
         grad, outputs = ctx.gradients(x, targets)

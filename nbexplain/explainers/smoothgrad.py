@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 
 from nbexplain.explainers._engine import GradientExplainer, RunContext, baseline_tensor
-from nbexplain.explanation import Explanation
 from nbexplain.validate import check_int, check_number
 
 #: Variant -> the method name's prefix.
@@ -90,7 +89,16 @@ class SmoothGrad(GradientExplainer):
     dtype = property(lambda self: self.base.dtype, lambda self, v: setattr(self.base, "dtype", v))
     cpu_memory_budget = property(lambda self: self.base.cpu_memory_budget,
                                  lambda self, v: setattr(self.base, "cpu_memory_budget", v))
+    preprocess = property(lambda self: self.base.preprocess, lambda self, v: setattr(self.base, "preprocess", v))
     uses_baselines = property(lambda self: self.base.uses_baselines)  # type: ignore[assignment]
+    integer_inputs = property(lambda self: self.base.integer_inputs)  # type: ignore[assignment]
+    tuple_inputs = property(lambda self: self.base.tuple_inputs)  # type: ignore[assignment]
+    attributes_inputs = property(lambda self: self.base.attributes_inputs)  # type: ignore[assignment]
+    layout = property(lambda self: self.base.layout)  # type: ignore[assignment]
+
+    def _use_model(self, model: Any) -> None:
+        self.model = model
+        self.base._use_model(model)
 
     @property
     def method(self) -> str:  # type: ignore[override]
@@ -109,7 +117,8 @@ class SmoothGrad(GradientExplainer):
         """SmoothGrad's own options and the base's."""
         return (*_OWN, *self.base.call_options())
 
-    def explain(self, inputs: Any, target: Any = None, baselines: Any = None, **options: Any) -> Explanation:
+    def explain(self, inputs: Any, target: Any = None, baselines: Any = None, *,
+                additional_forward_args: Any = None, **options: Any) -> Any:
         """The smoothed attribution of every sample (see the class docstring for ``options``).
 
         Example:
@@ -126,7 +135,7 @@ class SmoothGrad(GradientExplainer):
             for k, v in base_only.items():
                 setattr(self.base, k, v)
             own = {k: v for k, v in options.items() if k not in base_only}
-            result = super().explain(inputs, target, baselines, **own)
+            result = super().explain(inputs, target, baselines, additional_forward_args=additional_forward_args, **own)
         finally:
             for k, v in saved.items():
                 setattr(self.base, k, v)
@@ -152,16 +161,24 @@ class SmoothGrad(GradientExplainer):
         self._check()
         n, k = x.shape[0], self.n_samples
         flat = x.flatten(1)
-        sigma = self.noise * (flat.max(1).values - flat.min(1).values)
         z = self.unit_noise(x)
-        bases = self._baselines(x, baselines)
+        if ctx.spec.packed:  # noise on the float inputs only, scaled by each input's own range
+            sigma = x.new_zeros((n, x.shape[1]))
+            for p, integer in zip(ctx.spec.inputs, ctx.spec.integer, strict=True):
+                if not integer:
+                    part = flat[:, p.start:p.stop]
+                    sigma[:, p.start:p.stop] = (self.noise * (part.max(1).values - part.min(1).values)).unsqueeze(1)
+            sigma = sigma.unsqueeze(1)
+        else:
+            sigma = (self.noise * (flat.max(1).values - flat.min(1).values)).view(-1, *(1,) * x.ndim)
+        bases = self._baselines(ctx, baselines)
         block = max(1, ctx.chunk // k)
         values: Any = None
         diagnostics: dict[str, list[np.ndarray]] = {}
         callable_target = callable(targets) and not isinstance(targets, np.ndarray)
         for a in range(0, n, block):
             b = min(n, a + block)
-            noisy = (x[a:b].unsqueeze(1) + sigma[a:b].view(-1, *(1,) * x.ndim) * z).reshape(-1, *x.shape[1:])
+            noisy = (x[a:b].unsqueeze(1) + sigma[a:b] * z).reshape(-1, *x.shape[1:])
             rows = np.repeat(np.arange(a, b), k)
             tgt = targets if callable_target else np.asarray(targets)[rows]
             sub = bases
@@ -186,11 +203,11 @@ class SmoothGrad(GradientExplainer):
                     diagnostics.setdefault(name, []).append(arr.reshape(b - a, k, *arr.shape[1:]).mean(1))
         return values, {name: np.concatenate(parts) for name, parts in diagnostics.items()}
 
-    def _baselines(self, x: Any, baselines: Any) -> Any:
-        """The base's baselines for the clean ``x`` (first axis 1 or n), or None for the base's default."""
+    def _baselines(self, ctx: RunContext, baselines: Any) -> Any:
+        """The base's baselines for the clean inputs (first axis 1 or n), or None for the base's default."""
         if not self.base.uses_baselines:
             return None
-        resolve = getattr(self.base, "resolve_baselines", None)
+        resolve = getattr(self.base, "baselines_for", None)
         if resolve is not None:
-            return resolve(x, baselines)
-        return None if baselines is None else baseline_tensor(baselines, x)
+            return resolve(ctx, baselines)
+        return None if baselines is None else ctx.baselines(baselines, lambda x, b: baseline_tensor(b, x))
