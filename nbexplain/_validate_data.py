@@ -28,16 +28,26 @@ def column_names(X: Any) -> list[str] | None:
     return None if cols is None or not hasattr(X, "dtypes") else [str(c) for c in cols]
 
 
+_FRAME_AWARE = ("KernelShap, LimeTabularBatched, permutation_importance, partial_dependence, the surrogates and the "
+                "Dashboard take such a DataFrame as it is (one feature per column, the model called with the frame)")
+
+
 def table_array(X: Any, name: str = "X") -> tuple[np.ndarray, list[str] | None]:
     """A table (array, tensor or DataFrame) as a float64 array plus its column names (DataFrames).
 
-    Refuses string, categorical and object columns (naming the column and the encoding to use) and
-    turns missing values of nullable columns (``pd.NA``) into NaN, for :func:`check_finite` to name.
+    Refuses string, categorical and object columns (naming the column, the explainers that take
+    such a DataFrame as it is, and the encoding to use otherwise) and scipy.sparse matrices (saying
+    how to convert), and turns missing values of nullable columns (``pd.NA``) into NaN, for
+    :func:`check_finite` to name. The frame-aware explainers code DataFrames with
+    :mod:`nbexplain.frames` instead.
 
     Example:
         >>> table_array([[1, 2]])[0].dtype
         dtype('float64')
     """
+    from nbexplain.frame_inputs import check_not_sparse
+
+    check_not_sparse(X, name)
     columns = getattr(X, "columns", None)
     if columns is not None and hasattr(X, "dtypes"):
         names = [str(c) for c in columns]
@@ -46,11 +56,12 @@ def table_array(X: Any, name: str = "X") -> tuple[np.ndarray, list[str] | None]:
             s = X[c]
             kind = str(s.dtype)
             if kind == "category":
-                raise TypeError(f"{name} column {label!r} is categorical; encode it as numbers first "
-                                f"({name}[{label!r}].cat.codes, or pd.get_dummies for one-hot)")
-            if s.dtype.kind in "OSU" or kind.startswith("string"):
-                raise TypeError(f"{name} column {label!r} holds strings (dtype {kind}); encode it as numbers first "
-                                "(an OrdinalEncoder, pd.factorize, or pd.get_dummies for one-hot)")
+                raise TypeError(f"{name} column {label!r} is categorical; {_FRAME_AWARE}; for this one, encode it as "
+                                f"numbers first ({name}[{label!r}].cat.codes, or pd.get_dummies for one-hot)")
+            if s.dtype.kind in "OSU" or kind.startswith("string") or kind == "str":
+                raise TypeError(f"{name} column {label!r} holds strings (dtype {kind}); {_FRAME_AWARE}; for this one, "
+                                "encode it as numbers first (an OrdinalEncoder, pd.factorize, or pd.get_dummies for "
+                                "one-hot)")
             if s.dtype.kind not in "iufb" and not hasattr(s, "to_numpy"):
                 raise TypeError(f"{name} column {label!r} has dtype {kind}; pass numbers")
             try:

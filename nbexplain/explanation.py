@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nbexplain import _shap_io
+from nbexplain import _pandas_io, _shap_io
 
 
 def _numeric(name: str, a: Any) -> np.ndarray:
@@ -60,6 +60,8 @@ class Explanation:
     arrays whose first axis has length ``n`` are per-sample and are sliced with the samples.
     ``layout`` says how one sample's axes are laid out, one of :data:`LAYOUTS` (default by rank,
     see :func:`default_layout`); every view reads it (:meth:`image_values`) instead of guessing.
+    ``encoding``: a :class:`~nbexplain.frames.FrameEncoding` when ``data`` came from a DataFrame
+    (``data`` holds its codes; :meth:`data_frame` and :meth:`to_shap` give the user's columns back).
 
     Example:
         >>> import numpy as np
@@ -83,6 +85,7 @@ class Explanation:
         params: dict[str, Any] | None = None,
         diagnostics: dict[str, Any] | None = None,
         layout: str | None = None,
+        encoding: Any = None,
         _single: bool = False,
     ) -> None:
         values = _numeric("values", values)
@@ -147,6 +150,10 @@ class Explanation:
         self.method = str(method)
         self.params = dict(params or {})
         self.diagnostics = dict(diagnostics or {})
+        #: The :class:`~nbexplain.frames.FrameEncoding` of ``data`` when it came from a DataFrame
+        #: (``data`` then holds codes: numbers, category codes), else None. :meth:`data_frame`
+        #: decodes it; :meth:`to_shap` puts the decoded frame in shap's ``display_data``.
+        self.encoding = encoding
 
     # -- validation helpers -------------------------------------------------------------
     def _check_n(self, name: str, a: np.ndarray) -> None:
@@ -256,7 +263,7 @@ class Explanation:
 
         out = Explanation(self._values[idx], cut(self._base), cut(self._data), feature_names=self.feature_names,
                           output_names=self.output_names, target=cut(self._target), outputs=cut(self._outputs),
-                          method=self.method, params=self.params, layout=self.layout,
+                          method=self.method, params=self.params, layout=self.layout, encoding=self.encoding,
                           diagnostics=_slice_diagnostics(self.diagnostics, idx[0] if single else idx, self._n))
         if single:
             out._single = True
@@ -293,6 +300,44 @@ class Explanation:
             2
         """
         return _shap_io.from_shap(cls, se, method=method, target=target, single=single)
+
+
+    # -- pandas interop -----------------------------------------------------------------------
+    def to_pandas(self) -> Any:
+        """The values as a ``pandas.DataFrame``: one row per sample, one column per feature (its name).
+
+        Example:
+            >>> import numpy as np
+            >>> Explanation(np.ones((2, 2)), feature_names=["age", "city"]).to_pandas().columns.tolist()
+            ['age', 'city']
+        """
+        return _pandas_io.values_frame(self)
+
+    def data_frame(self) -> Any:
+        """The explained inputs as a ``pandas.DataFrame`` with the user's column names and dtypes
+        (categories as their strings) when they came from a DataFrame; else numbers under the names.
+
+        Example:
+            >>> import numpy as np
+            >>> Explanation(np.ones((1, 2)), data=[[3.0, 4.0]], feature_names=["a", "b"]).data_frame().a.tolist()
+            [3.0]
+        """
+        return _pandas_io.data_frame(self)
+
+    @classmethod
+    def from_pandas(cls, values: Any, base_values: Any = None, data: Any = None, **kwargs: Any) -> Explanation:
+        """Build from a values DataFrame (columns = features) and optionally the inputs' DataFrame.
+
+        ``data`` as a DataFrame (any dtypes) keeps its column names and dtypes (:meth:`data_frame`
+        gives it back); other keyword arguments go to :class:`Explanation`.
+
+        Example:
+            >>> import pandas as pd
+            >>> v = pd.DataFrame({"age": [0.5], "city": [-0.2]})
+            >>> Explanation.from_pandas(v, base_values=[0.1]).feature_names
+            ['age', 'city']
+        """
+        return _pandas_io.from_pandas(cls, values, base_values, data, **kwargs)
 
 
 def _slice_diagnostics(diag: dict[str, Any], idx: Any, n: int) -> dict[str, Any]:

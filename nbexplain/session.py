@@ -26,12 +26,16 @@ from typing import Any
 
 import numpy as np
 
+from .frame_inputs import check_missing_ok, check_not_sparse, codes_fn, frame_model, table_input
+from .frames import FrameEncoding, is_frame
 from .models import is_torch_module, predict_proba, to_numpy
 from .output_kind import check_returns, declare, looks_like_probabilities
 from .validate import NonFiniteError, check_feature_names, check_finite, check_texts
 
 __all__ = ["DEFAULT_METHODS", "ExplainSession", "looks_like_probabilities"]
 
+#: Methods that take a DataFrame's encoding themselves (``encoding=``): they explain in its columns.
+_FRAME_AWARE = ("kernel_shap", "lime_batched")
 #: Methods shown when ``methods="auto"``, per kind of data (the first is the what-if method).
 DEFAULT_METHODS = {
     "table": ("kernel_shap", "lime_batched"),
@@ -65,6 +69,8 @@ def detect_kind(X: Any) -> str:
     """
     if isinstance(X, str):
         raise ValueError("X is one string; pass a list of texts, e.g. [text]")
+    if is_frame(X):
+        return "table"
     if isinstance(X, (list, tuple)) and X and any(isinstance(t, str) for t in X):
         return "text"  # a None or a number among the texts is then named by check_texts
     arr = np.asarray(X) if not hasattr(X, "detach") else to_numpy(X)
@@ -91,6 +97,13 @@ class ExplainSession:
     ``"probabilities"`` or ``"logits"`` (default ``"auto"``: detected once, by
     :func:`nbexplain.output_kind.detect`, the same rule for every explainer and view).
 
+    A pandas DataFrame ``X`` (``X_train``, ``background`` likewise) with numeric, string,
+    categorical and bool columns is kept as its :attr:`encoding` (:mod:`nbexplain.frames`): one
+    feature per column, named by the columns, ``X`` held as codes, the model (a Pipeline, say)
+    always called with the decoded DataFrame; the categories feed ``categorical`` (what-if
+    menus) by themselves. Missing values (NaN in a numeric column) are data there: such samples
+    are predicted and explained (the model takes the NaN), and the "NaN rows" filter finds them.
+
     Example:
         >>> s = ExplainSession(mlp, X_test, y_test, X_train=X_train, y_train=y_train)   # doctest: +SKIP
         >>> s.explain(3, "kernel_shap").values.shape, s.predicted[:3]                    # doctest: +SKIP
@@ -116,7 +129,20 @@ class ExplainSession:
         self.model = model
         if check_returns(returns) != "auto":
             declare(model, returns)  # every explainer and view the session builds honours it
+        for arg, value in (("X", X), ("background", background), ("X_train", X_train)):
+            check_not_sparse(value, arg)
         self.kind = detect_kind(X)
+        #: The DataFrame encoding of the data (:mod:`nbexplain.frames`), None for arrays.
+        self.encoding: FrameEncoding | None = None
+        if self.kind == "table" and is_frame(X):
+            frames = [f for f in (X, X_train, background) if is_frame(f)]
+            self.encoding = FrameEncoding.fit(*frames, name="X")
+            X = table_input(X, "X", self.encoding)[0]
+            X_train = None if X_train is None else table_input(X_train, "X_train", self.encoding)[0]
+            if background is not None:
+                background = table_input(background, "background", self.encoding)[0]
+        #: The model as the explainers call it: on coded rows, decoded to the user's DataFrame first.
+        self.model_input = model if self.encoding is None else frame_model(model, self.encoding)
         self.seed = int(seed)
         if self.kind == "text":
             self.texts: list[str] | None = check_texts(X, "X")
@@ -162,7 +188,7 @@ class ExplainSession:
             return [] if names is None else [str(f) for f in names]
         f = self.X.shape[1]
         if names is None:
-            return [f"feature {i}" for i in range(f)]
+            return list(self.encoding.names) if self.encoding is not None else [f"feature {i}" for i in range(f)]
         return check_feature_names(names, f) or []
 
     def _background(self, background: Any) -> Any:
@@ -172,10 +198,15 @@ class ExplainSession:
             bg = np.asarray(to_numpy(background), dtype=np.float64)
             if bg.ndim != 2 or bg.shape[1] != self.X.shape[1]:
                 raise ValueError(f"background must be rows (m, {self.X.shape[1]}); got shape {list(bg.shape)}")
+            if self.encoding is not None:  # coded already (NaN = a missing value, the model takes it)
+                return bg
             return check_finite(bg, "background", feature_names=self.feature_names,
                                 fix="Pass background rows without missing values (drop or impute them)")
         pool = np.asarray(self.X_train if self.X_train is not None else self.X, dtype=np.float64)
-        pool = pool[np.all(np.isfinite(pool), axis=1)]
+        if self.encoding is None:
+            pool = pool[np.all(np.isfinite(pool), axis=1)]
+        else:  # a DataFrame's missing values are data: rows with NaN stay (inf was refused)
+            pool = pool[~np.any(np.isinf(pool), axis=1)]
         if pool.shape[0] == 0:
             raise ValueError("every row of X has NaN or inf; pass background= rows without missing values")
         rng = np.random.default_rng(self.seed)
@@ -183,13 +214,14 @@ class ExplainSession:
         return pool[np.sort(take)]
 
     def _categorical(self, categorical: dict[Any, Any] | None) -> dict[int, list[tuple[float, str]]]:
+        auto = self.encoding.choices() if self.encoding is not None else {}
         if not categorical:
-            return {}
+            return auto
         if self.kind != "table":
             raise ValueError("categorical= applies to tables (feature -> values); this data is not a table")
         from .explainers._tabular_inputs import resolve_feature
 
-        out: dict[int, list[tuple[float, str]]] = {}
+        out: dict[int, list[tuple[float, str]]] = dict(auto)  # a DataFrame's categories; the ones given win
         for key, spec in categorical.items():
             j = resolve_feature(key, self.feature_names)
             items = list(spec.items()) if isinstance(spec, dict) else [(v, None) for v in spec]
@@ -234,7 +266,7 @@ class ExplainSession:
         """
         if self.kind == "text":
             return np.asarray(predict_proba(self.model, np.asarray(list(X), dtype=object)), dtype=np.float64)
-        return np.asarray(predict_proba(self.model, X), dtype=np.float64)
+        return np.asarray(predict_proba(self.model_input, X), dtype=np.float64)
 
     def probabilities(self, control: Any = None, batch_size: int = 4096) -> np.ndarray:
         """Probabilities ``(n, K)`` of every sample, computed once in batches.
@@ -376,7 +408,23 @@ class ExplainSession:
             from .explainers.registry import get_explainer, uses_data
 
             data = self.background if (self.kind == "table" and uses_data(method)) else None
-            self._explainers[method] = get_explainer(method, self.model, data=data)
+            enc = self.encoding
+            if enc is None:
+                self._explainers[method] = get_explainer(method, self.model, data=data)
+            elif method in _FRAME_AWARE:  # explains in the DataFrame's columns, calls the model with the frame
+                self._explainers[method] = get_explainer(method, self.model, data=data, encoding=enc)
+            else:  # codes in, the model behind the frame wrapper (category codes are swapped whole)
+                if method == "lime" and enc.categorical_indices:
+                    cats = [enc.names[j] for j in enc.categorical_indices]
+                    raise ValueError(f"method 'lime' (the lime package) perturbs every column as a number, but "
+                                     f"{cats[:5]} hold categories; use 'lime_batched' (LIME with those columns as "
+                                     "categorical features)")
+                if data is not None:  # these take no missing values: their background is the complete rows
+                    data = data[~np.isnan(data).any(axis=1)]
+                    if not len(data):
+                        raise ValueError(f"method {method!r} takes no missing values and every background row has "
+                                         "one; use 'kernel_shap' or 'lime_batched', or pass background= rows")
+                self._explainers[method] = get_explainer(method, self.model_input, data=data)
         return self._explainers[method]
 
     def target_of(self, i: int) -> int:
@@ -426,6 +474,9 @@ class ExplainSession:
             return
         row = np.asarray(self.X[i])
         if row.dtype.kind not in "fc" or np.isfinite(row).all():
+            return
+        if self.encoding is not None:  # a DataFrame's NaN is a missing value the model takes (inf was refused)
+            check_missing_ok(row[None], f"sample {i}", self.encoding)
             return
         flat = np.flatnonzero(~np.isfinite(row.reshape(-1)))
         j = int(flat[0])
@@ -551,11 +602,11 @@ class ExplainSession:
         idx = self.subsample(n_max)
         target = int(np.bincount(self.predicted[idx]).argmax()) if idx.size else 0
         Xs = np.asarray(self.X[idx], dtype=np.float64)
-        Xs = Xs[np.all(np.isfinite(Xs), axis=1)]
-        r = partial_dependence(lambda A: predict_proba(self.model, A), Xs, int(feature),
+        keep = self._usable_rows(Xs)
+        r = partial_dependence(self._probabilities_of_codes(), Xs[keep], int(feature),
                                grid_resolution=grid_resolution, kind="both", target=target,
-                               feature_names=self.feature_names)
-        finite = idx[np.all(np.isfinite(np.asarray(self.X[idx], dtype=np.float64)), axis=1)]
+                               feature_names=self.feature_names, encoding=self.encoding)
+        finite = idx[keep]
         r.ice_rows = None if r.ice is None else (finite if r.ice_rows is None else finite[np.asarray(r.ice_rows)])
         return r
 
@@ -570,7 +621,7 @@ class ExplainSession:
         g = np.asarray(grid, dtype=np.float64).reshape(-1)
         rows = np.repeat(np.asarray(row, dtype=np.float64).reshape(1, -1), g.size, axis=0)
         rows[:, int(feature)] = g
-        return np.asarray(predict_proba(self.model, rows.astype(np.asarray(self.X).dtype)))[:, int(target)]
+        return np.asarray(predict_proba(self.model_input, rows.astype(np.asarray(self.X).dtype)))[:, int(target)]
 
     def surrogate(self, n_max: int = 2000) -> Any:
         """A global linear surrogate of the predicted-class probability and its fidelity (R²).
@@ -584,10 +635,20 @@ class ExplainSession:
         self._need_table("the global surrogate")
         idx = self.subsample(n_max)
         Xs = np.asarray(self.X[idx], dtype=np.float64)
-        Xs = Xs[np.all(np.isfinite(Xs), axis=1)]
+        Xs = Xs[self._usable_rows(Xs)]
         target = int(np.bincount(self.predicted[idx]).argmax()) if idx.size else 0
-        return GlobalSurrogate(lambda A: predict_proba(self.model, A), kind="linear",
-                               feature_names=self.feature_names, target=target, seed=self.seed).fit(Xs)
+        return GlobalSurrogate(self._probabilities_of_codes(), kind="linear", feature_names=self.feature_names,
+                               target=target, seed=self.seed, encoding=self.encoding).fit(Xs)
+
+    def _usable_rows(self, Xs: np.ndarray) -> np.ndarray:
+        """Rows the global views use: finite ones; a DataFrame's missing values (NaN) are kept as data."""
+        if self.encoding is not None:
+            return ~np.any(np.isinf(Xs), axis=1)
+        return np.all(np.isfinite(Xs), axis=1)
+
+    def _probabilities_of_codes(self) -> Any:
+        """``f(rows) -> probabilities`` on the session's rows (codes of a DataFrame: decoded for the model)."""
+        return codes_fn(lambda A: predict_proba(self.model_input, A))
 
     def split_comparison(self) -> Any:
         """Train-vs-test metrics (``None`` without ``X_train``/``y_train`` or labels).
@@ -618,9 +679,19 @@ class ExplainSession:
         self._need_table("slice metrics")
         if self.y is None:
             raise ValueError("slice metrics need the true labels: pass y")
-        ok = (self.predicted >= 0) & ~self.nan_rows()
-        return slice_metrics(lambda A: self.predict(A), self.X[ok], self.y[ok], int(feature), bins=bins,
-                             feature_names=self.feature_names, task="classification")
+        ok = (self.predicted >= 0) & (~self.nan_rows() if self.encoding is None else True)
+        enc, j = self.encoding, int(feature)
+        cats: Any = "auto"
+        if enc is not None and j in enc.categorical_indices:
+            cats = np.unique(self.X[ok, j]).tolist()
+        report = slice_metrics(lambda A: self.predict(A), self.X[ok], self.y[ok], j, bins=bins, categories=cats,
+                               feature_names=self.feature_names, task="classification")
+        if enc is not None and j in enc.categorical_indices:  # the categories' labels, not their codes
+            import dataclasses
+
+            report.slices = [dataclasses.replace(sl, label=f"{self.feature_names[j]} = {enc.label_of(j, sl.value)}")
+                             if sl.value is not None else sl for sl in report.slices]
+        return report
 
     def _need_table(self, what: str) -> None:
         if self.kind != "table":

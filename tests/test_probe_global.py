@@ -92,7 +92,8 @@ err("permutation-metric", lambda: nbx.permutation_importance(proba, T, Y, metric
 err("permutation-inf-model", lambda: nbx.permutation_importance(returns_inf, T, Y), ValueError, r"returned inf")
 err("permutation-dup-names", lambda: nbx.permutation_importance(proba, T, Y, feature_names=list("abca")), ValueError,
     r"feature_names has 'a' twice")
-err("permutation-string-frame", lambda: nbx.permutation_importance(proba, DF_STR, Y), TypeError, r"column 'city' holds strings")
+err("permutation-string-frame", lambda: nbx.permutation_importance(proba, DF_STR, Y), ValueError,
+    r"given a DataFrame.*\['city'\] hold categories")
 err("permutation-torch-5-features", lambda: nbx.permutation_importance(MLP, RNG.normal(size=(6, 5)), np.arange(6) % 3),
     ModelInputError, r"inputs have 5 features, the model takes 4")
 ok("permutation-ok", lambda: nbx.permutation_importance(proba, T, Y, n_repeats=2), finite)

@@ -5,8 +5,9 @@
 import { createViewBase, safeDraw } from "./common";
 import { formatValue, h } from "./dom";
 import { getFloatArray, getImage, getNumber, getString, getStringList, type Model } from "./traits";
+import { choiceIndex, parseCategories, type Category } from "./whatif";
 
-const DRAW_TRAITS = ["kind", "image", "row_names", "row_values", "class_names", "probabilities", "true_label", "top_k", "index", "n_samples", "text", "note"];
+const DRAW_TRAITS = ["kind", "image", "row_names", "row_values", "categories", "class_names", "probabilities", "true_label", "top_k", "index", "n_samples", "text", "note"];
 
 /**
  * Class indices ordered by probability, best first (NaN last; ties keep class order), at most `k`.
@@ -97,13 +98,28 @@ function drawImage(canvas: HTMLCanvasElement, image: { shape: number[]; data: Ui
   ctx.putImageData(img, 0, 0);
 }
 
-function buildTable(names: string[], values: Float32Array | null): HTMLTableElement {
+/**
+ * A table cell's text: the category's label for a categorical feature (a DataFrame's strings),
+ * else the number.
+ *
+ * @example
+ * cellText(1, [{ value: 0, label: "f" }, { value: 1, label: "m" }]); // "m"
+ * cellText(2.5, null); // "2.5"
+ */
+export function cellText(v: number, choices: Category[] | null): string {
+  const j = choices ? choiceIndex(choices, v) : -1;
+  return choices && j >= 0 ? choices[j].label : formatValue(v);
+}
+
+function buildTable(names: string[], values: Float32Array | null, categories: Array<Category[] | null>): HTMLTableElement {
   const table = h("table", "nbx-sample-table");
   const count = Math.max(names.length, values?.length ?? 0);
   for (let i = 0; i < count; i++) {
     const tr = h("tr");
     tr.dataset.index = String(i);
-    tr.append(h("td", "nbx-sample-name", names[i] ?? `feature ${i}`), h("td", "nbx-sample-value", values ? formatValue(values[i]) : ""));
+    const choices = categories[i] ?? null;
+    const cell = h("td", choices ? "nbx-sample-value nbx-sample-category" : "nbx-sample-value", values ? cellText(values[i], choices) : "");
+    tr.append(h("td", "nbx-sample-name", names[i] ?? `feature ${i}`), cell);
     table.append(tr);
   }
   return table;
@@ -143,7 +159,10 @@ export function renderSamplePanel(model: Model, el: HTMLElement): () => void {
     if (kind === "text") {
       input.append(h("div", "nbx-sample-text", getString(model, "text")));
     } else if (kind === "table") {
-      input.append(buildTable(getStringList(model, "row_names"), getFloatArray(model, "row_values")?.data ?? null));
+      const rowValues = getFloatArray(model, "row_values")?.data ?? null;
+      const rowNames = getStringList(model, "row_names");
+      const categories = parseCategories(model.get("categories"), Math.max(rowNames.length, rowValues?.length ?? 0));
+      input.append(buildTable(rowNames, rowValues, categories));
     } else {
       const image = getImage(model, "image");
       if (image) {

@@ -7,8 +7,9 @@
 import { createViewBase, safeDraw, sendEvent } from "./common";
 import { h } from "./dom";
 import { getFloatArray, getNumber, getStringList, type Model } from "./traits";
+import { choiceIndex, parseCategories } from "./whatif";
 
-const DRAW_TRAITS = ["columns", "values", "indices", "labels", "snippets", "nan_flags", "page", "page_size", "total", "n_samples"];
+const DRAW_TRAITS = ["columns", "values", "indices", "labels", "snippets", "nan_flags", "categories", "page", "page_size", "total", "n_samples"];
 
 /**
  * A number in at most 4 significant digits; exponent form below 1e-3 and from 1e6 up.
@@ -192,6 +193,7 @@ export function renderSampleTable(model: Model, el: HTMLElement): () => void {
     const nan = getFloatArray(model, "nan_flags")?.data ?? new Float32Array(0);
     const hasText = snippets.length > 0;
     const nCols = values && values.shape.length === 2 ? values.shape[1] : 0;
+    const categories = parseCategories(model.get("categories"), nCols); // per column; labels of a DataFrame's categories
     header(columns, hasText);
     rowIndices = Array.from(indices, (v) => Math.round(v));
     rowEls = rowIndices.map((index, r) => {
@@ -214,7 +216,10 @@ export function renderSampleTable(model: Model, el: HTMLElement): () => void {
       tr.append(idx, h("td", "nbx-st-true", truth), predCell);
       for (let c = 0; c < nCols; c++) {
         const v = values ? values.data[r * nCols + c] : NaN;
-        const td = h("td", c === 0 ? "nbx-st-num nbx-st-conf" : "nbx-st-num", formatCompact(v));
+        const choices = categories[c];
+        const j = choices ? choiceIndex(choices, v) : -1;
+        const cls = c === 0 ? "nbx-st-num nbx-st-conf" : choices ? "nbx-st-num nbx-st-cat" : "nbx-st-num";
+        const td = h("td", cls, choices && j >= 0 ? choices[j].label : formatCompact(v));
         td.dataset.col = String(c);
         tr.append(td);
       }

@@ -222,8 +222,17 @@ def player_names(names: Sequence[str] | None, groups: list[np.ndarray], F: int, 
                      "pass one name per feature or, with groups, one per group")
 
 
-def summarise_background(bg: np.ndarray, size: int | None, how: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Background rows and weights: all (warning above 200 rows), a seeded sample, or weighted k-means centres."""
+def summarise_background(bg: np.ndarray, size: int | None, how: str, seed: int,
+                         categorical: Sequence[int] | None = None,
+                         medoids: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Background rows and weights: all (warning above 200 rows), a seeded sample, or weighted k-means centres.
+
+    With ``categorical`` columns (category codes) or missing values (NaN), a centre would average
+    codes or lose the NaN: k-means then runs on a numeric design (categories one-hot, NaN at the
+    column mean, columns standardised) and each cluster is stood for by its medoid, the real row
+    nearest its centre, weighted by the cluster's size (also with ``medoids=True``: a DataFrame's
+    integer columns keep whole numbers).
+    """
     m = len(bg)
     if size is None:
         if m > BIG_BACKGROUND:
@@ -242,7 +251,29 @@ def summarise_background(bg: np.ndarray, size: int | None, how: str, seed: int) 
         raise ValueError(f"background_summary must be 'kmeans' or 'sample', got {how!r}")
     from sklearn.cluster import KMeans  # type: ignore[import-untyped]
 
-    km = KMeans(n_clusters=size, random_state=seed, n_init=3).fit(bg)
+    medoids = medoids or bool(categorical) or bool(np.isnan(bg).any())
+    design = _kmeans_design(bg, list(categorical or [])) if medoids else bg
+    km = KMeans(n_clusters=size, random_state=seed, n_init=3).fit(design)
     counts = np.bincount(km.labels_, minlength=size).astype(float)
     keep = counts > 0
-    return km.cluster_centers_[keep].astype(np.float64), counts[keep] / counts.sum()
+    if not medoids:
+        return km.cluster_centers_[keep].astype(np.float64), counts[keep] / counts.sum()
+    d2 = ((design - km.cluster_centers_[km.labels_]) ** 2).sum(axis=1)
+    rows = [int(np.flatnonzero(km.labels_ == c)[np.argmin(d2[km.labels_ == c])]) for c in np.flatnonzero(keep)]
+    return bg[rows].astype(np.float64), counts[keep] / counts.sum()
+
+
+def _kmeans_design(bg: np.ndarray, categorical: list[int]) -> np.ndarray:
+    """Standardised numeric columns (NaN at the mean) beside one-hot categories, for k-means distances."""
+    parts = []
+    for j in range(bg.shape[1]):
+        col = bg[:, j]
+        if j in categorical:
+            parts.append((col[:, None] == np.unique(col)[None, :]).astype(np.float64))
+            continue
+        ok = ~np.isnan(col)
+        mean = col[ok].mean() if ok.any() else 0.0
+        std = col[ok].std() if ok.sum() > 1 else 0.0
+        filled = np.where(ok, col, mean)
+        parts.append(((filled - mean) / (std if std > 0 else 1.0))[:, None])
+    return np.concatenate(parts, axis=1)

@@ -39,6 +39,26 @@ def check_table(X: Any, name: str = "X") -> np.ndarray:
     return check_finite(arr, name)
 
 
+def frame_table(X: Any, name: str = "X", encoding: Any = None) -> tuple[np.ndarray, Any]:
+    """``X`` as float64 ``(n, F)`` plus its :class:`~nbexplain.frames.FrameEncoding` (None for arrays).
+
+    A DataFrame (or an array with ``encoding``: codes) takes :func:`nbexplain.frame_inputs.table_input`
+    (one feature per column, NaN kept as a missing value in numeric columns); other tables
+    :func:`check_table`.
+
+    Example:
+        >>> import pandas as pd
+        >>> frame_table(pd.DataFrame({"s": ["a", "b"]}))[0].ravel().tolist()
+        [0.0, 1.0]
+    """
+    from nbexplain.frame_inputs import table_input
+
+    arr, enc = table_input(X, name, encoding)
+    if arr is None:
+        return check_table(X, name), None
+    return arr, enc
+
+
 def check_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
     """One name per column (``x0, x1, ...`` when ``None``); a named error for a count mismatch.
 
@@ -94,14 +114,20 @@ def resolve_feature(feature: Any, names: Sequence[str] | None, n_features: int |
     raise TypeError(f"a feature is an int index or a str name, got {type(feature).__name__} {feature!r}")
 
 
-def wrap_predict(model_or_predict: Any, n_features: int) -> PredictFn:
+def wrap_predict(model_or_predict: Any, n_features: int, encoding: Any = None) -> PredictFn:
     """``as_predict_fn`` plus a check that the model accepts ``n_features`` columns.
+
+    With an ``encoding`` (:mod:`nbexplain.frames`) the model is called with the decoded DataFrame.
 
     Example:
         >>> f = wrap_predict(lambda X: X[:, 0], 2)
         >>> f(np.ones((1, 2))).shape
         (1, 1)
     """
+    if encoding is not None:
+        from nbexplain.frame_inputs import frame_model
+
+        model_or_predict = frame_model(model_or_predict, encoding)
     f = as_predict_fn(model_or_predict)
     nf = getattr(model_or_predict, "n_features_in_", None)
     if isinstance(nf, (int, np.integer)) and int(nf) != n_features:

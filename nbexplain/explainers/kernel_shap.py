@@ -33,6 +33,8 @@ from nbexplain.explainers._coalitions import (
 from nbexplain.explainers._targets import resolve_target, target_indices
 from nbexplain.explainers.shap_tabular import tabular_matrix
 from nbexplain.explanation import Explanation
+from nbexplain.frame_inputs import frame_model, table_input
+from nbexplain.frames import FrameEncoding
 from nbexplain.guard import guarded
 from nbexplain.models import OUTPUTS, as_predict_fn, eval_mode, is_torch_module, model_device
 from nbexplain.output_kind import remembered_kind, to_probabilities, to_probabilities_torch
@@ -45,6 +47,9 @@ from nbexplain.validate import (
     column_names,
     explain_model_error,
 )
+
+#: The links KernelShap takes (shap's names): values in the model's output space, or in log-odds.
+LINKS = ("identity", "logit")
 
 
 class KernelShap:
@@ -65,6 +70,20 @@ class KernelShap:
     efficiency constraint exact, and ``diagnostics["error_estimate"]`` gives the largest per-feature
     difference between the two halves of the sample, halved (about one standard error).
     ``batch_size``: rows per model call (samples x coalitions x background rows, tiled).
+    ``link``: ``"identity"`` (values in the model's output space) or ``"logit"`` (values in
+    log-odds: ``v(S) = logit(sum_b w_b f(x_S, b))``, base value ``logit`` of the mean output over
+    the background, as ``shap.KernelExplainer(link="logit")``; outputs must lie in (0, 1)).
+
+    A pandas DataFrame as ``background`` (or ``X``) is explained in its own columns, one value
+    per column, named by them (:mod:`nbexplain.frames`): string, categorical and bool columns are
+    category codes that are only ever swapped whole between ``x`` and a background row, and the
+    model (a scikit-learn Pipeline with its ColumnTransformer, say) is called with the DataFrame
+    (names, order, dtypes, strings) it was fitted on. ``encoding``: a
+    :class:`~nbexplain.frames.FrameEncoding` the data is coded with (arrays are then codes).
+    ``background_summary="kmeans"`` stands each cluster by a real row (its medoid) there.
+    Missing values: a ``NaN`` in a numeric column of a DataFrame is a value like any other: a
+    feature of ``x`` that is ``NaN`` is passed on as ``NaN`` when present in a coalition, and a
+    background row's ``NaN`` when absent (the model must take it: an imputer in the pipeline).
 
     Why our own: shap's KernelExplainer evaluates one sample at a time, and its default l1 feature
     selection keeps only 10 features, so its error does not fall with more samples (measured on a
@@ -84,15 +103,22 @@ class KernelShap:
                  class_names: Sequence[str] | None = None, groups: Sequence[Sequence[int]] | None = None,
                  exact_max_features: int = 16, n_samples: int | str = "auto", seed: int = 0,
                  background_size: int | None = None, background_summary: str = "kmeans",
-                 output: str = "auto", batch_size: int = 2 ** 16) -> None:
-        bg = tabular_matrix(background, "background") if np.size(background) else None
-        self._columns = column_names(background)
-        feature_names = self._columns if feature_names is None and groups is None else feature_names
+                 output: str = "auto", batch_size: int = 2 ** 16, link: str = "identity",
+                 encoding: FrameEncoding | None = None) -> None:
+        bg, self.encoding = table_input(background, "background", encoding)
         if bg is None:
-            raise ValueError("background is empty; pass at least one row (e.g. a sample of the training data)")
+            if np.size(background) == 0:
+                raise ValueError(f"background is empty (shape {np.shape(background)}); pass at least one row (e.g. a "
+                                 "sample of the training data)")
+            bg = tabular_matrix(background, "background")
+        self._columns = self.encoding.names if self.encoding is not None else column_names(background)
+        feature_names = self._columns if feature_names is None and groups is None else feature_names
         self.n_features = F = bg.shape[1]
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        if link not in LINKS:
+            raise ValueError(f"link must be one of {LINKS} (as shap's KernelExplainer), got {link!r}")
+        self.link = link
         check_int(batch_size, "batch_size", min=1)
         check_int(exact_max_features, "exact_max_features", min=0, max=20)
         check_int(seed, "seed", min=0)
@@ -110,10 +136,15 @@ class KernelShap:
         self.class_names = check_class_names(class_names)
         self.exact_max_features, self.seed, self.output, self.batch_size = int(exact_max_features), int(seed), output, batch_size
         self.n_samples = 2 * M + 2048 if n_samples == "auto" else int(n_samples)
-        self.background, self.background_weights = summarise_background(bg, background_size, background_summary, self.seed)
+        enc = self.encoding
+        self.background, self.background_weights = summarise_background(
+            bg, background_size, background_summary, self.seed, categorical=enc.categorical_indices if enc else None,
+            medoids=bool(enc and enc.integer_indices))
+        self.model = model_or_predict
+        if enc is not None:  # the model is called with the user's DataFrame, decoded from the coded rows
+            model_or_predict = frame_model(model_or_predict, enc)
         self._torch = is_torch_module(model_or_predict)
         self._kind: str | None = None  # what the torch model returns, detected on its first output
-        self.model = model_or_predict
         self.predict = (self._torch_predict if self._torch
                         else checked_predict(as_predict_fn(model_or_predict, output=output,
                                                            batch_size=min(batch_size, 65536)), model_or_predict, "the model"))
@@ -122,8 +153,10 @@ class KernelShap:
             self.player_of[idx] = g
 
     def __repr__(self) -> str:
+        link = f", link={self.link!r}" if self.link != "identity" else ""
         return (f"KernelShap(players={self.n_players}, features={self.n_features}, "
-                f"background={len(self.background)}, exact={self.n_players <= self.exact_max_features}, seed={self.seed})")
+                f"background={len(self.background)}, exact={self.n_players <= self.exact_max_features}, "
+                f"seed={self.seed}{link})")
 
     @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
@@ -135,30 +168,33 @@ class KernelShap:
             >>> e.values.tolist(), e.outputs.tolist()
             ([[0.0, -1.0]], [-1.0])
         """
-        X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
+        if self.encoding is not None:
+            X = table_input(X, "X", self.encoding)[0]
+        else:
+            X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
         n, M = len(X), self.n_players
         preds = check_model_output(self.predict(X), "the model")
         k = preds.shape[1]
         if self.class_names is not None and len(self.class_names) != k:
             raise ValueError(f"got {len(self.class_names)} class_names but the model has {k} outputs")
         targets = resolve_target(target, preds) if target is None else target_indices(target, n, k)
-        outputs = preds[np.arange(n), targets]
+        outputs = self._linked(preds[np.arange(n), targets], "X")
         bg_pred = check_model_output(self.predict(self.background), "the model on the background")
         if bg_pred.shape[1] != k:
             raise ValueError(f"the model returned {bg_pred.shape[1]} outputs on the background but {k} on X; "
                              "it must return the same (n, k) for any rows")
-        base = self.background_weights @ bg_pred[:, targets]  # (n,)
+        base = self._linked(self.background_weights @ bg_pred[:, targets], "the background (its mean output)")
         exact = M <= self.exact_max_features or self.n_samples >= 2 ** M - 2
         if exact:
             Z = all_coalitions(M)
             v = np.empty((n, len(Z)))
-            v[:, 1:-1] = self._game(X, Z[1:-1], targets, k)
+            v[:, 1:-1] = self._linked(self._game(X, Z[1:-1], targets, k), "masked rows (their mean output)")
             v[:, 0], v[:, -1] = base, outputs
             values = shapley_from_values(v, M)
             diag: dict[str, Any] = {"n_coalitions": len(Z), "exact": True}
         else:
             Z, w, half = sample_coalitions(M, self.n_samples, np.random.default_rng(self.seed))
-            v = self._game(X, Z, targets, k)
+            v = self._linked(self._game(X, Z, targets, k), "masked rows (their mean output)")
             values = solve_kernel(Z, w, v, base, outputs)
             diag = {"n_coalitions": len(Z), "exact": False, "error_estimate": _half_error(Z, w, half, v, base, outputs)}
         data = X if self.groups_are_features else None
@@ -168,9 +204,23 @@ class KernelShap:
             values, base, data, feature_names=self.feature_names, output_names=self.class_names, target=targets,
             outputs=outputs, method="kernel_shap_exact" if exact else "kernel_shap", diagnostics=diag,
             params={"seed": self.seed, "n_samples": None if exact else self.n_samples, "output": self.output,
-                    "background_rows": len(self.background), "players": M,
+                    "background_rows": len(self.background), "players": M, "link": self.link,
                     "groups": None if self.groups_are_features else [list(map(int, g)) for g in self.groups]},
+            encoding=self.encoding if data is not None else None,
         )
+
+    def _linked(self, p: np.ndarray, what: str) -> np.ndarray:
+        """``p`` through the link: as is (identity), or ``log(p / (1 - p))`` (logit; p must lie in (0, 1))."""
+        if self.link == "identity":
+            return p
+        bad = ~((p > 0) & (p < 1))
+        if bad.any():
+            where = np.unravel_index(int(np.argmax(bad)), p.shape)
+            raise NonFiniteError(f"link='logit' needs outputs strictly between 0 and 1 (probabilities), but the model "
+                                 f"gave {float(p[where])!r} on {what} (entry {tuple(int(i) for i in where)}); its "
+                                 "log-odds is infinite or undefined: use link='identity', or a model whose "
+                                 "probabilities never reach 0 or 1")
+        return np.log(p) - np.log1p(-p)
 
     @property
     def groups_are_features(self) -> bool:

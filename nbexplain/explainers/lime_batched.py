@@ -25,6 +25,13 @@ are all equal, the draw is that value (lime returns the bin's z-score there, whi
 the value is 0). Memory: two float64 arrays of ``rows x num_samples x F`` (240 MB for 100 x 5000 x 30);
 explain large batches in slices.
 
+A pandas DataFrame (mixed columns, :mod:`nbexplain.frames`) is explained in its own columns: its
+string, categorical and bool columns are lime's categorical features (a training category drawn
+by frequency, "same category" in the surrogate), and the model is called with the DataFrame.
+Missing values (NaN in a numeric column of a DataFrame) are a bin of their own: drawn with their
+training frequency (handed to the model as NaN) and, for a sample whose value is missing, "same
+bin" means missing too; with ``discretize_continuous=False`` they are refused (no normal draw).
+
 Example:
     >>> import numpy as np
     >>> X = np.random.RandomState(0).randn(80, 3)
@@ -44,6 +51,8 @@ import numpy as np
 from nbexplain.explainers._targets import callable_objective, is_callable_target, resolve_target
 from nbexplain.explainers.shap_tabular import default_predict_fn, tabular_matrix
 from nbexplain.explanation import Explanation
+from nbexplain.frame_inputs import frame_model, table_input
+from nbexplain.frames import FrameEncoding
 from nbexplain.guard import guarded
 from nbexplain.validate import (
     check_class_names,
@@ -80,10 +89,12 @@ class LimeTabularBatched:
                  class_names: Sequence[str] | None = None, categorical_features: Sequence[int] | None = None,
                  discretize_continuous: bool = True, discretizer: str = "quartile",
                  kernel_width: float | None = None, num_samples: int = 5000, seed: int = 0,
-                 output: str | None = None) -> None:
-        data = tabular_matrix(training_data, "training_data")
+                 output: str | None = None, encoding: FrameEncoding | None = None) -> None:
+        data, self.encoding = table_input(training_data, "training_data", encoding)
+        if data is None:
+            data = tabular_matrix(training_data, "training_data")
         F = data.shape[1]
-        self._columns = column_names(training_data)
+        self._columns = self.encoding.names if self.encoding is not None else column_names(training_data)
         feature_names = self._columns if feature_names is None else feature_names
         self.training_data, self.n_features = data, F
         feature_names = check_feature_names(feature_names, F, what="training_data")
@@ -97,7 +108,8 @@ class LimeTabularBatched:
         if discretize_continuous and discretizer not in _PERCENTILES:
             raise ValueError(f"discretizer must be one of {sorted(_PERCENTILES)}, got {discretizer!r} "
                              "(lime's 'entropy' needs training labels and is not supported here)")
-        cats = sorted({int(c) for c in (categorical_features or [])})
+        cats = sorted({int(c) for c in (categorical_features or [])}
+                      | set(self.encoding.categorical_indices if self.encoding is not None else []))
         if cats and (cats[0] < 0 or cats[-1] >= F):
             raise ValueError(f"categorical_features must be column indices 0..{F - 1}, got {list(categorical_features or [])}")
         self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
@@ -108,6 +120,9 @@ class LimeTabularBatched:
         if self.kernel_width <= 0:
             raise ValueError(f"kernel_width must be > 0, got {kernel_width!r}")
         self.num_samples, self.seed = num_samples, int(seed)
+        self.model = model_or_predict
+        if self.encoding is not None:  # the model is called with the user's DataFrame
+            model_or_predict = frame_model(model_or_predict, self.encoding)
         self.predict = default_predict_fn(model_or_predict, output)
         self._fit_statistics(data)
 
@@ -120,23 +135,35 @@ class LimeTabularBatched:
         self._binned[cont] = self.discretize_continuous
         self._sampled = self._binned.copy()  # drawn from a value table (bins or categories)
         self._sampled[self.categorical_features] = True
-        self._mean = data.mean(0)  # StandardScaler(with_mean=False) keeps mean_ for the centring lime does
-        self._scale = data.std(0)
+        missing = np.isnan(data)
+        for f in np.flatnonzero(missing.all(0)):
+            raise ValueError(f"training_data column {self._name(f)!r} holds only missing values; drop it")
+        for f in np.flatnonzero(missing.any(0)):
+            if not self._sampled[f]:
+                raise ValueError(f"training_data column {self._name(f)!r} has missing values (NaN), and with "
+                                 "discretize_continuous=False LIME draws it from N(mean, std), where a missing "
+                                 "value has no place; use discretize_continuous=True (missing values are then a "
+                                 "bin of their own) or impute it")
+        # StandardScaler(with_mean=False) keeps mean_ for the centring lime does (NaN: missing values left out)
+        self._mean = np.nanmean(data, 0) if missing.any() else data.mean(0)
+        self._scale = np.nanstd(data, 0) if missing.any() else data.std(0)
         self._scale[self._scale == 0] = 1.0
         self._edges: dict[int, np.ndarray] = {}
         tables: list[tuple[np.ndarray, ...] | None] = []  # per sampled feature: values, probabilities, bin mean, std, min, max
         for f in range(F):
             col = data[:, f]
             if self._binned[f]:
+                nan = np.isnan(col)
+                col = col[~nan]
                 qts = np.unique(np.percentile(col, _PERCENTILES[self.discretizer]))
                 self._edges[f] = qts
                 codes = np.searchsorted(qts, col)
                 nb = len(qts) + 1
-                vals = np.arange(nb, dtype=float)
-                mean = np.array([col[codes == b].mean() if (codes == b).any() else 0.0 for b in range(nb)])
-                std = np.array([col[codes == b].std() if (codes == b).any() else 0.0 for b in range(nb)]) + 1e-11
-                lo, hi = np.r_[col.min(), qts], np.r_[qts, col.max()]
-                counts = np.bincount(codes, minlength=nb).astype(float)
+                vals = np.arange(nb + 1, dtype=float)  # bin nb: missing values (NaN), drawn as NaN
+                mean = np.array([col[codes == b].mean() if (codes == b).any() else 0.0 for b in range(nb)] + [0.0])
+                std = np.array([col[codes == b].std() if (codes == b).any() else 0.0 for b in range(nb)] + [0.0]) + 1e-11
+                lo, hi = np.r_[col.min(), qts, np.nan], np.r_[qts, col.max(), np.nan]
+                counts = np.r_[np.bincount(codes, minlength=nb), nan.sum()].astype(float)
                 keep = counts > 0  # lime draws from the bins that occur in the training data
                 tables.append((vals[keep], counts[keep] / counts.sum(), mean[keep], std[keep], lo[keep], hi[keep]))
             elif self._sampled[f]:
@@ -164,7 +191,9 @@ class LimeTabularBatched:
             a, b = (lo - mean) / std, (hi - mean) / std
             for k in range(len(vals)):
                 u = (np.arange(counts[k]) + 0.5) / counts[k]
-                if a[k] == b[k]:
+                if np.isnan(lo[k]):  # the missing-value bin
+                    atoms = np.full(counts[k], np.nan)
+                elif a[k] == b[k]:
                     atoms = np.full(counts[k], lo[k])
                 else:
                     flip = a[k] > 0  # mirrored so the CDF is evaluated in the lower tail, where it is accurate
@@ -195,7 +224,8 @@ class LimeTabularBatched:
             cols: Any = slice(None) if s.all() else np.nonzero(s)[0]  # a slice avoids masked copies
             start, end = np.zeros(F, np.intp), np.zeros(F, np.intp)
             for f in np.nonzero(s)[0].tolist():  # x's own bin (lime: searchsorted(quartiles, x)) or category
-                own = np.searchsorted(self._edges[f], x[f]) if self._binned[f] else x[f]
+                own = (len(self._edges[f]) + 1 if np.isnan(x[f]) else np.searchsorted(self._edges[f], x[f])
+                       ) if self._binned[f] else x[f]
                 hit = np.nonzero(self._bin_values[f] == own)[0]  # none: a category unseen in training
                 if hit.size:
                     start[f], end[f] = self._bin_starts[f][hit[0]], self._bin_starts[f][hit[0] + 1]
@@ -220,7 +250,10 @@ class LimeTabularBatched:
             >>> int(e.target[0]), round(float(e.outputs[0]), 2), bool(np.abs(e.values).max() < 1e-9)
             (1, 0.7, True)
         """
-        X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
+        if self.encoding is not None:
+            X = table_input(X, "X", self.encoding)[0]
+        else:
+            X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
         n, S, F = X.shape[0], self.num_samples, self.n_features
         Zs = np.empty((n, S, F))
         inv = np.empty((n * S, F))
@@ -247,8 +280,11 @@ class LimeTabularBatched:
             params={"seed": self.seed, "num_samples": S, "kernel_width": self.kernel_width,
                     "discretize_continuous": self.discretize_continuous, "discretizer": self.discretizer,
                     "categorical_features": self.categorical_features},
-            diagnostics={"score": score, "local_prediction": local},
+            diagnostics={"score": score, "local_prediction": local}, encoding=self.encoding,
         )
+
+    def _name(self, f: int) -> str:
+        return self.feature_names[f] if self.feature_names is not None else f"column {f}"
 
     def _kernel(self, Zs: np.ndarray) -> np.ndarray:
         """lime's exponential kernel on the euclidean distance to each row's own surrogate input."""

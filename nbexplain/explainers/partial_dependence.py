@@ -23,8 +23,8 @@ import numpy as np
 from nbexplain.explainers._tabular_inputs import (
     CHUNK_VALUES,
     check_names,
-    check_table,
     default_output,
+    frame_table,
     predict_chunked,
     resolve_feature,
     wrap_predict,
@@ -61,6 +61,8 @@ class PartialDependence:
     features: list[int] = field(default_factory=list)
     ice_rows: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    #: Per feature: the labels of the grid values (a DataFrame's categories, in grid order), or None.
+    grid_labels: list[list[str] | None] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and scalars (JSON-ready).
@@ -80,11 +82,15 @@ class PartialDependence:
             "target": self.target,
             "categorical": list(self.categorical),
             "notes": list(self.notes),
+            "grid_labels": [None if g is None else list(g) for g in self.grid_labels],
         }
 
 
 def _grid(col: np.ndarray, name: str, categorical: bool, resolution: int, grid: str,
           percentiles: tuple[float, float]) -> np.ndarray:
+    col = col[~np.isnan(col)]  # missing values (a DataFrame's NaN) are no grid point
+    if col.size == 0:
+        raise ValueError(f"feature {name!r} holds only missing values; pick another feature")
     uniq = np.unique(col)
     if len(uniq) < 2:
         raise ValueError(f"feature {name!r} is constant (every row is {uniq[0]!r}); "
@@ -114,6 +120,7 @@ def partial_dependence(
     sample: int | None = None,
     seed: int = 0,
     feature_names: Sequence[str] | None = None,
+    encoding: Any = None,
 ) -> PartialDependence:
     """PDP and ICE of the model output for one feature (1-D) or a pair (2-D).
 
@@ -126,6 +133,12 @@ def partial_dependence(
     ``seed``); the average always uses every row. A 2-D ICE array with more than 20 million values
     is not kept (``ice=None`` and a note).
 
+    A pandas DataFrame ``X`` (:mod:`nbexplain.frames`) is varied in its own columns and the model
+    is called with the DataFrame: a string, categorical or bool column is categorical, its grid
+    is its categories found in ``X`` (codes in ``grid``, their labels in ``grid_labels``, the
+    ``"(missing)"`` category included). Missing values (NaN in a numeric column) stay in the rows
+    (the model takes them) and are no grid point. ``encoding`` codes arrays as a DataFrame's.
+
     Example:
         >>> import numpy as np
         >>> X = np.c_[np.random.default_rng(0).normal(size=30), np.arange(30) % 3]
@@ -133,9 +146,9 @@ def partial_dependence(
         >>> pd.average.shape, pd.categorical, pd.grid[1].tolist()
         ((4, 3), [False, True], [0.0, 1.0, 2.0])
     """
-    Xa = check_table(X)
+    Xa, enc = frame_table(X, "X", encoding)
     n, n_feat = Xa.shape
-    names = check_names(feature_names if feature_names is not None else column_names(X), n_feat)
+    names = check_names(feature_names if feature_names is not None else enc.names if enc else column_names(X), n_feat)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if grid not in GRIDS:
@@ -151,19 +164,25 @@ def partial_dependence(
     idx = [resolve_feature(ft, names) for ft in feats]
     if len(idx) == 2 and idx[0] == idx[1]:
         raise ValueError(f"a 2-D partial dependence needs two different features, got {names[idx[0]]!r} twice")
+    coded = set(enc.categorical_indices) if enc is not None else set()
     if categorical is None:
-        cats = [len(np.unique(Xa[:, j])) <= 10 for j in idx]
+        cats = [j in coded or len(np.unique(Xa[:, j])) <= 10 for j in idx]
     elif isinstance(categorical, (bool, np.bool_)):
         cats = [bool(categorical)] * len(idx)
     else:
         cats = [bool(c) for c in categorical]
         if len(cats) != len(idx):
             raise ValueError(f"categorical has {len(cats)} flags for {len(idx)} features")
+    for j, c in zip(idx, cats, strict=True):
+        if j in coded and not c:
+            raise ValueError(f"feature {names[j]!r} is categorical (its values are categories, not numbers); "
+                             "pass categorical=True (or None) for it")
     grids = [_grid(Xa[:, j], names[j], c, int(grid_resolution), grid, (p0, p1)) for j, c in zip(idx, cats, strict=True)]
     shape = tuple(len(g) for g in grids)
     points = np.stack(np.meshgrid(*grids, indexing="ij"), axis=-1).reshape(-1, len(idx))
 
-    f = wrap_predict(model_or_predict, n_feat)
+    labels = [[enc.label_of(j, v) for v in g] if j in coded else None for j, g in zip(idx, grids, strict=True)]
+    f = wrap_predict(model_or_predict, n_feat, enc)
     per_call = max(1, CHUNK_VALUES // (n * n_feat))  # grid points per model call
     outs = []
     for s in range(0, len(points), per_call):
@@ -193,5 +212,5 @@ def partial_dependence(
     return PartialDependence(
         feature_names=[names[j] for j in idx], grid=grids,
         average=vals.mean(axis=0),
-        ice=ice, target=col, categorical=cats, features=idx, ice_rows=ice_rows, notes=notes,
+        ice=ice, target=col, categorical=cats, features=idx, ice_rows=ice_rows, notes=notes, grid_labels=labels,
     )

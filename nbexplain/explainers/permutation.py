@@ -22,7 +22,7 @@ import numpy as np
 from nbexplain.explainers._tabular_inputs import (
     CHUNK_VALUES,
     check_names,
-    check_table,
+    frame_table,
     predict_chunked,
     resolve_feature,
     wrap_predict,
@@ -99,6 +99,7 @@ def permutation_importance(
     feature_names: Sequence[str] | None = None,
     groups: Any = None,
     batch: bool = True,
+    encoding: Any = None,
 ) -> Explanation:
     """Mean drop in score when each feature (or group of features) is permuted, as a global result.
 
@@ -108,6 +109,10 @@ def permutation_importance(
     a positive value always means the feature matters. ``groups``: a list of lists of features
     (indices or names), or a dict ``{group name: features}``; each group is permuted jointly.
     ``batch=False`` calls the model once per permuted copy (for models that cannot take a stack).
+    A pandas DataFrame ``X`` is permuted in its own columns (one importance per column, string
+    and categorical columns included; :mod:`nbexplain.frames`) and the model is called with the
+    DataFrame; ``encoding`` codes arrays as a DataFrame's. Missing values (NaN in a numeric column
+    of a DataFrame) move with their row like any value; the model must take them.
 
     Returns an :class:`Explanation` with ``values`` (1, F) (mean drop), and diagnostics
     ``std`` (1, F), ``repeats`` (1, F, n_repeats), ``baseline_score`` and ``metric``.
@@ -120,7 +125,7 @@ def permutation_importance(
         >>> e.diagnostics["metric"], e.diagnostics["baseline_score"], float(e.values[0, 1])
         ('accuracy', 1.0, 0.0)
     """
-    Xa = check_table(X)
+    Xa, enc = frame_table(X, "X", encoding)
     n, n_feat = Xa.shape
     y_raw = to_numpy(y)
     if y_raw.dtype.kind in "OSUb":  # strings, None, booleans: labels, checked as labels
@@ -133,9 +138,9 @@ def permutation_importance(
     check_int(seed, "seed", min=0)
     if not callable(metric) and metric != "auto" and metric not in METRICS:
         raise ValueError(f"metric must be 'auto', a callable or one of {METRICS}, got {metric!r}")
-    names = check_names(feature_names if feature_names is not None else column_names(X), n_feat)
+    names = check_names(feature_names if feature_names is not None else enc.names if enc else column_names(X), n_feat)
     cols, labels = _groups(groups, names)
-    f = wrap_predict(model_or_predict, n_feat)
+    f = wrap_predict(model_or_predict, n_feat, enc)
 
     rng = np.random.default_rng(seed)
     perms = [[rng.permutation(n) for _ in cols] for _ in range(n_repeats)]

@@ -19,7 +19,7 @@ import numpy as np
 from ._explanation import pick_output, pick_scalar
 from ._traits import to_numpy
 
-__all__ = ["Evaluation", "WhatIfSession", "make_explainer", "slider_ranges"]
+__all__ = ["Evaluation", "WhatIfSession", "category_lists", "make_explainer", "slider_ranges"]
 
 
 def make_explainer(explainer: Any, model: Any, data: Any = None) -> Any:
@@ -78,6 +78,22 @@ def slider_ranges(sample: np.ndarray, data: Any = None) -> tuple[np.ndarray, np.
     span = hi - lo
     step = np.where(span > 0, span / 100.0, np.maximum(np.abs(lo), 1.0) / 100.0)
     return lo, hi, step
+
+
+def category_lists(choices: dict[int, list[tuple[float, str]]] | None, n_features: int) -> list[Any] | None:
+    """The ``categories`` trait of FeatureBars / SamplePanel / SampleTable from ``{feature: [(value, label)]}``.
+
+    One entry per feature: None (a number) or ``[{"value": v, "label": text}, ...]``; None when no
+    feature is categorical.
+
+    Example:
+        >>> category_lists({1: [(0.0, "f"), (1.0, "m")]}, 2)
+        [None, [{'value': 0.0, 'label': 'f'}, {'value': 1.0, 'label': 'm'}]]
+    """
+    if not choices:
+        return None
+    return [[{"value": float(v), "label": str(lab)} for v, lab in choices[j]] if j in choices else None
+            for j in range(n_features)]
 
 
 def as_float(sample: Any) -> np.ndarray:

@@ -39,6 +39,7 @@ from ..models import is_torch_module
 from ..session import ExplainSession
 from ..tasks import TaskRunner
 from ._base import ClosesTree, close_tree
+from ._whatif import category_lists
 from .dashboard_edit import _EDIT_HINT, EditMixin
 from .dashboard_explain import EXPLAIN_LABEL, ExplainMixin
 from .dashboard_tabs import TabsMixin, tab_names
@@ -73,6 +74,10 @@ class Dashboard(ExplainMixin, EditMixin, TabsMixin, ClosesTree, ipywidgets.VBox)
     ``images``: display pictures for image data (uint8, same H, W), else ``X`` min-max scaled.
     ``patch``: side in pixels of the square an image click hides (default about 1/8 of the image).
     ``categorical``: ``{feature: [values]}`` or ``{feature: {value: label}}``: what-if dropdowns.
+    A pandas DataFrame ``X`` (with a scikit-learn Pipeline as the model, say) is explained in its
+    own columns: names from the frame, its string / categorical / bool columns shown as strings
+    and offered as what-if menus of their categories, missing values kept for the model
+    (:class:`~nbexplain.session.ExplainSession`).
     ``global_samples``: samples explained for the global views (seeded subsample).
     ``sync=True`` computes in the calling thread (scripts, doctests); the default runs a
     background worker, and :meth:`wait` blocks until it is idle.
@@ -163,6 +168,7 @@ class Dashboard(ExplainMixin, EditMixin, TabsMixin, ClosesTree, ipywidgets.VBox)
             s.probabilities(), s.y, X=s.X if s.kind == "table" else None, texts=s.texts,
             feature_names=s.feature_names or None, class_names=s.class_names, page_size=page_size,
             stepper=False,  # one navigation: the table's pager and its go-to box
+            categories=category_lists(s.categorical, len(s.feature_names)) if s.kind == "table" else None,
         )
         self.panel = SamplePanel(kind=s.kind, n_samples=s.n_samples)
         self.compare = CompareView(s.kind)
@@ -171,6 +177,8 @@ class Dashboard(ExplainMixin, EditMixin, TabsMixin, ClosesTree, ipywidgets.VBox)
         self.compare.set_methods(list(s.methods))
         menu = _METHOD_MENU[s.kind] + (_TORCH_TABLE_METHODS if s.kind == "table" and is_torch_module(s.model) else ())
         offered = [m for m in menu if m in available_explainers(s.kind)]
+        if s.encoding is not None and s.encoding.categorical_indices:
+            offered = [m for m in offered if m != "lime"]  # the lime package perturbs categories as numbers
         self.method_picker = MethodPicker([*s.methods, *offered], s.methods)
         self.method_picker.observe(self._on_methods, names=["value"])
         self.reset_button = ipywidgets.Button(description="undo edits", disabled=True,  # no icon: its font is not offline

@@ -143,7 +143,7 @@ class EditMixin:
         Done when the sample (or its edit) is shown, also while its bars are recomputed, so a
         slider always starts from the sample shown, never from the previous one.
         """
-        from ._whatif import slider_ranges
+        from ._whatif import category_lists, slider_ranges
 
         compare = self.compare  # type: ignore[attr-defined]
         view = compare.views.get(self.methods[0])  # type: ignore[attr-defined]
@@ -161,14 +161,28 @@ class EditMixin:
                 fields: dict[str, Any] = {"slider_min": lo, "slider_max": hi, "slider_step": step, "sample": row,
                                           "whatif": True}
                 if s.categorical and "categories" in view.trait_names():
-                    fields["categories"] = [
-                        [{"value": v, "label": lab} for v, lab in s.categorical[j]] if j in s.categorical else None
-                        for j in range(row.size)
-                    ]
+                    fields["categories"] = category_lists(s.categorical, row.size)
+                if s.encoding is not None:  # an integer column's slider steps by whole numbers
+                    ints = s.encoding.integer_indices
+                    step[ints] = np.maximum(1.0, np.ceil(step[ints]))
                 for k, v in fields.items():
                     setattr(view, k, v)
         finally:
             self._syncing = False
+
+    def _sync_categories(self) -> None:
+        """Every table method view shows categorical values as their labels (a DataFrame's categories
+        or ``categorical=``); the first view's what-if menus come with :meth:`_sync_whatif`."""
+        from ._whatif import category_lists
+
+        s = self.session
+        if s.kind != "table" or not s.categorical:
+            return
+        cats = category_lists(s.categorical, len(s.feature_names))
+        for view in self.compare.views.values():  # type: ignore[attr-defined]
+            fits = "categories" in view.trait_names() and view.values.size == len(s.feature_names)
+            if fits and view.categories != cats:
+                view.categories = cats
 
     # -- what the sample panel shows ----------------------------------------------------------------
     def _display_image(self, i: int) -> np.ndarray:
@@ -193,8 +207,8 @@ class EditMixin:
         s = self.session
         parts = []
         bad = s.nan_features(i)
-        if bad:
-            parts.append(f"NaN or inf in: {', '.join(bad)}")
+        if bad:  # a DataFrame's NaN is a missing value (handed to the model); inf was refused
+            parts.append(f"{'missing' if s.encoding is not None else 'NaN or inf in'}: {', '.join(bad)}")
         elif s.kind == "image" and s.nan_rows()[i]:
             parts.append("this image has NaN or inf pixels")
         if self._edit is not None and np.any(self._edit.mask):

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..tasks import Cancelled
 from ._base import error_line
+from ._whatif import category_lists
 from .compare_view import PENDING
 from .dashboard_edit import spread
 
@@ -109,7 +110,8 @@ class ExplainMixin:
             fields["image"] = self._display_image(i)  # type: ignore[attr-defined]
         elif s.kind == "table":
             row = s.X[i] if edited is None else edited
-            fields.update(row_values=np.asarray(row, dtype=np.float64), row_names=s.feature_names)
+            fields.update(row_values=np.asarray(row, dtype=np.float64), row_names=s.feature_names,
+                          categories=category_lists(s.categorical, len(s.feature_names)))
         else:
             fields["text"] = s.texts[i] if edited is None else str(edited)
         with self.panel.hold_sync():
@@ -156,11 +158,20 @@ class ExplainMixin:
         shown = {m: self._for_view(r, inputs) for m, r in results.items()}
         p, name = self._prediction_of(i, self._shown_probs)
         first = self._first_bars()
-        with first.hold_sync() if first is not None else contextlib.nullcontext():
-            # the bars and their what-if sliders reach the browser in one message
+        with self._holding_bars():
+            # the bars, their category labels and what-if sliders reach the browser in one message
             self.compare.show(shown, **inputs, probability=p, target_name=name, pending_text=pending_text)
             if first is not None:
                 self._sync_whatif(i)  # type: ignore[attr-defined]
+            self._sync_categories()  # type: ignore[attr-defined]
+
+    def _holding_bars(self) -> contextlib.ExitStack:
+        """``hold_sync`` of every table method view (one message per view for a redraw)."""
+        stack = contextlib.ExitStack()
+        if self.session.kind == "table":
+            for view in list(self.compare.views.values()):
+                stack.enter_context(view.hold_sync())
+        return stack
 
     # -- the worker ---------------------------------------------------------------------------------
     def _explain_missing(self, gen: int, i: int, edited: Any, missing: list[str], need_probs: bool,
@@ -208,10 +219,11 @@ class ExplainMixin:
             self._results[m] = result
             first = self._first_bars()
             is_first = first is not None and m == self.methods[0]  # type: ignore[attr-defined]
-            with first.hold_sync() if is_first else contextlib.nullcontext():
+            with self._holding_bars():
                 self.compare.update(m, self._for_view(result, self._render_inputs))
                 if is_first:
                     self._sync_whatif(self.index)  # type: ignore[attr-defined]
+                self._sync_categories()  # type: ignore[attr-defined]
 
     def _deliver_probs(self, gen: int, i: int, edited: Any, probs: Any, error: str) -> None:
         with self._lock:

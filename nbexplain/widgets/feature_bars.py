@@ -17,7 +17,7 @@ from ..codec import decode_array
 from ._base import NbxWidget
 from ._explanation import pick_output, pick_scalar, require_single
 from ._traits import ArrayTrait, to_numpy
-from ._whatif import WhatIfSession, slider_ranges
+from ._whatif import WhatIfSession, category_lists, slider_ranges
 
 __all__ = ["FeatureBars"]
 
@@ -216,7 +216,8 @@ class FeatureBars(NbxWidget):
         """Bars of a single-sample :class:`~nbexplain.explanation.Explanation` (``e[i]``).
 
         Names, feature values, base value and prediction come from the explanation; for
-        per-output values ``output`` (default: the explanation's ``target``) picks the column.
+        per-output values ``output`` (default: the explanation's ``target``) picks the column. An
+        explanation of a DataFrame shows its categorical columns' values as their labels.
 
         Example:
             >>> FeatureBars.from_explanation(e[3], mode="waterfall")    # doctest: +SKIP
@@ -230,6 +231,9 @@ class FeatureBars(NbxWidget):
             kwargs["feature_values"] = np.asarray(data, dtype=np.float64).reshape(-1)
         kwargs.setdefault("base_value", pick_scalar(e, "base_values", output))
         kwargs.setdefault("prediction", pick_scalar(e, "outputs", output))
+        enc = getattr(e, "encoding", None)  # a DataFrame's categories: values shown as their labels
+        if enc is not None and enc.n_features == values.size and "categories" not in kwargs:
+            kwargs["categories"] = category_lists(enc.choices(), values.size)
         names = kwargs.pop("feature_names", None) or getattr(e, "feature_names", None)
         w = cls(values, names, **kwargs)
         w.explanation = e

@@ -139,6 +139,11 @@ class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
             self._set_dropdown(int(features[0]))
         self.update(result.grid[0], result.average, ice, result.feature_names[0],
                     target=getattr(result, "target", None))
+        labels = (getattr(result, "grid_labels", None) or [None])[0]
+        if labels:  # a categorical column (a DataFrame's): its categories on the axis, by name
+            with self.figure.hold_sync():
+                set_ticks(self.x_axis, np.asarray(result.grid[0], dtype=np.float64))
+                self.x_axis.tick_labels = {f"{float(g):g}": str(lab) for g, lab in zip(result.grid[0], labels, strict=True)}
 
     def update(self, grid: Any, pdp: Any, ice: Any, feature_name: str, *, target: int | None = None) -> None:
         """Draw ``pdp`` (G,) and ``ice`` (n, G) or None over ``grid`` (G,) for ``feature_name``
@@ -160,6 +165,7 @@ class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         finite_g = g[np.isfinite(g)]
         integer = finite_g.size > 0 and bool(np.all(finite_g == np.round(finite_g)))
         with self.figure.hold_sync():
+            self.x_axis.tick_labels = None
             self.x_axis.label = str(feature_name)
             if self.y_label is None:
                 self.y_axis.label = output_label(self.class_names, target)

@@ -38,7 +38,8 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
 
     ``probabilities``: ``(n, K)``; ``y``: labels as class indices (enables the misclassified and
     true-class filters); ``X``: a table ``(n, F)`` (columns shown) or any ``(n, ...)`` array
-    (NaN rows flagged); ``texts``: one string per sample (snippets and a search box).
+    (NaN rows flagged); ``texts``: one string per sample (snippets and a search box);
+    ``categories``: per feature None or ``[{value, label}]`` (categorical columns shown as labels).
 
     ``selected`` is the selected sample (-1 none); when a new filter drops it, the first match
     is selected (-1 when nothing matches). :meth:`select` (and the pager's go-to box) selects
@@ -68,10 +69,11 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         page_size: int = 15,
         stepper: bool = True,
         layout: Any = None,
+        categories: Any = None,
     ) -> None:
         self.table = t = SampleTable(
             probabilities, y, X=X, texts=texts, feature_names=feature_names, class_names=class_names,
-            page_size=page_size,
+            page_size=page_size, categories=categories,
         )
         self.n_samples = n = t.n_samples
         self._folded = None if t.texts is None else fold_texts(t.texts, n)

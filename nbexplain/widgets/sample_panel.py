@@ -15,6 +15,7 @@ import traitlets
 
 from ._base import NbxWidget
 from ._traits import ArrayTrait
+from .feature_bars import _check_categories
 
 __all__ = ["SamplePanel"]
 
@@ -24,7 +25,8 @@ class SamplePanel(NbxWidget):
 
     ``kind="text"`` shows ``text``; ``note`` is a notice line (e.g. "NaN in: age").
     ``kind="image"`` draws ``image`` (uint8 H x W or H x W x 3; floats in [0, 1] or [0, 255] and
-    C x H x W are coerced); ``kind="table"`` lists ``row_names`` with ``row_values``.
+    C x H x W are coerced); ``kind="table"`` lists ``row_names`` with ``row_values`` (a feature
+    listed in ``categories`` shows its value's label: a DataFrame's strings).
     ``class_names`` defaults to ``"class 0" ...`` when probabilities are given without names.
 
     Example:
@@ -54,6 +56,14 @@ class SamplePanel(NbxWidget):
         ndims=(1,), allow_none=True, help="float array (F,) or None, default None: the table row."
     ).tag(sync=True)
     class_names = traitlets.List(traitlets.Unicode(), help="list of K str, default []: class names.").tag(sync=True)
+    categories = traitlets.Any(
+        None,
+        allow_none=True,
+        help=(
+            "list of F entries or None, default None: per feature None (a number) or a non-empty list of "
+            '{"value": float, "label": str}; a categorical feature\'s value is shown as its label.'
+        ),
+    ).tag(sync=True)
     probabilities = ArrayTrait(
         ndims=(1,), allow_none=True, help="float array (K,) or None, default None: predicted probabilities."
     ).tag(sync=True)
@@ -76,6 +86,13 @@ class SamplePanel(NbxWidget):
         other = {"row_names": "row_values", "class_names": "probabilities"}[proposal["trait"].name]
         self._check(proposal["trait"].name, len(names), other, getattr(self, other))
         return names
+
+    @traitlets.validate("categories")
+    def _valid_categories(self, proposal: Any) -> list[Any] | None:
+        cats = _check_categories(proposal["value"])
+        if cats is not None and self.row_values is not None and len(cats) != self.row_values.size:
+            raise traitlets.TraitError(f"categories has {len(cats)} entries but row_values has {self.row_values.size}")
+        return cats
 
     @traitlets.validate("row_values", "probabilities")
     def _valid_arrays(self, proposal: Any) -> Any:

@@ -24,6 +24,7 @@ import traitlets
 from ..diagnostics.browse import class_labels, nan_rows, top_class
 from ._base import NbxWidget
 from ._traits import ArrayTrait, to_numpy
+from .feature_bars import _check_categories
 
 __all__ = ["SampleTable"]
 
@@ -39,7 +40,8 @@ class SampleTable(NbxWidget):
     100,000-sample set costs one page of bytes per update. ``probabilities`` is ``(n, K)``;
     ``y`` the labels as class indices (optional); ``X`` a table ``(n, F)`` (its columns are
     shown) or any ``(n, ...)`` array (only its NaN flags are used); ``texts`` one string per
-    sample (a snippet is shown). Events from the browser: ``{"event": "select", "index": i}``
+    sample (a snippet is shown). ``categories``: per feature None or ``[{value, label}]`` (as
+    FeatureBars'), shown as the labels (a DataFrame's strings). Events from the browser: ``{"event": "select", "index": i}``
     (a row click; also sets ``selected``), ``{"event": "page", "page": p}``,
     ``{"event": "step", "delta": +-1}`` (arrow keys past the page's edge) and
     ``{"event": "goto", "index": i}`` (the pager's go-to box, see :meth:`goto`).
@@ -66,6 +68,14 @@ class SampleTable(NbxWidget):
     snippets = traitlets.List(traitlets.Unicode(), help="list of str: text snippet per row (text data; else []).").tag(
         sync=True
     )
+    categories = traitlets.Any(
+        None,
+        allow_none=True,
+        help=(
+            "list (one entry per column of `columns`) or None: per column None (a number) or a list of "
+            '{"value": float, "label": str}; a categorical column shows its values as their labels.'
+        ),
+    ).tag(sync=True)
     nan_flags = ArrayTrait(ndims=(1,), allow_none=True, help="float array (page rows,): 1 where the row has NaN.").tag(
         sync=True
     )
@@ -84,6 +94,7 @@ class SampleTable(NbxWidget):
         texts: Sequence[str] | None = None,
         feature_names: Sequence[str] | None = None,
         class_names: Sequence[str] | None = None,
+        categories: Any = None,
         **kwargs: Any,
     ) -> None:
         P = to_numpy(probabilities)
@@ -108,6 +119,11 @@ class SampleTable(NbxWidget):
         self._features = features
         self.order = np.arange(n, dtype=np.int64)
         kwargs.setdefault("columns", ["confidence", *(names if features else [])])
+        if categories is not None and features:  # per feature, as FeatureBars': aligned here to `columns`
+            cats = _check_categories(categories)
+            if cats is None or len(cats) != f:
+                raise ValueError(f"categories has {len(cats or [])} entries but X has {f} columns (one per feature)")
+            kwargs["categories"] = [None, *cats]
         super().__init__(n_samples=n, **kwargs)
         self.on_event("select", self._on_select_event)
         self.on_event("page", lambda msg: setattr(self, "page", self._clamp_page(int(msg.get("page", 0)))))
