@@ -304,7 +304,7 @@ def test_bad_input() -> None:
         DeepLift(model).explain(x, baselines=torch.zeros(2, 5))
     with pytest.raises(ValueError, match=r"with average_baselines=True pass a set"):
         DeepLift(model, average_baselines=True).explain(x, baselines=torch.zeros(2, 5))
-    with pytest.raises(TypeError, match="hold integers"):
+    with pytest.raises(TypeError, match="integers, which have no gradient"):
         DeepLift(model).explain(torch.ones(3, 6, dtype=torch.int64))
     with pytest.raises(ValueError, match="eps must be a positive"):
         DeepLift(model, eps=0).explain(x)

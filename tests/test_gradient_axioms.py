@@ -369,7 +369,7 @@ def test_integer_inputs_are_refused(case: Case) -> None:
         with pytest.raises((TypeError, RuntimeError, ValueError), match=r"(?i)dtype|long|float"):
             explainer.explain(ids, target=0)
         return
-    with pytest.raises(TypeError, match=r"hold integers .*get_input_embeddings.* cast it to float first"):
+    with pytest.raises(TypeError, match=r"dtype torch.int64: integers.*get_input_embeddings.* cast it to float first"):
         explainer.explain(ids, target=0)
 
 

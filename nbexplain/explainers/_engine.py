@@ -597,8 +597,9 @@ class GradientExplainer:
         if bad and not self.integer_inputs:
             which = "inputs" if not spec.as_tuple else f"inputs[{bad[0]}]"
             dtype = spec.inputs[bad[0]].dtype
+            kind = "booleans" if dtype == torch.bool else "integers"
             raise TypeError(
-                f"{which} hold integers ({dtype}), which have no gradient, so {type(self).__name__} cannot attribute "
+                f"{which} have dtype {dtype}: {kind}, which have no gradient, so {type(self).__name__} cannot attribute "
                 "to them. For token ids, attribute to the embedding layer with a layer method: "
                 "LayerIntegratedGradients(model, layer=model.get_input_embeddings()) (or the model's embedding "
                 "module), or use nbx.TextExplainer(model, tokenizer) for a transformers classifier. For other "
