@@ -14,11 +14,17 @@ or the gradient engine's ``frozen``). On exit, also when the model raises, it re
   tensor hooks on parameters, and torch's global module hooks: hooks added inside are removed,
   hooks removed inside are put back;
 - the autograd mode (``torch.is_grad_enabled``), anomaly detection and the default dtype;
-- the global random states of Python's ``random``, numpy's legacy global generator and torch
-  (CPU, and CUDA where initialised), so a library that draws from them (shap, lime) does not
-  advance the user's streams. On the main thread only: a background computation (the
-  Dashboard's worker) restoring them would rewind draws the notebook made meanwhile; nbexplain's
-  own methods draw only from their own seeded generators, so there the states stay untouched.
+- the global random states of Python's ``random``, numpy's legacy global generator, torch
+  (CPU, and CUDA where initialised) and Keras' global seed generator (when one exists), so a
+  library that draws from them (shap, lime, Keras' ``predict``) does not advance the user's
+  streams. On the main thread only: a background computation (the Dashboard's worker)
+  restoring them would rewind draws the notebook made meanwhile; nbexplain's own methods draw
+  only from their own seeded generators, so there the states stay untouched.
+
+A Keras 3 model on the torch backend is guarded the same way: its Keras layers (which
+``model.modules()`` does not reach) with their hooks and flags, its variables as parameters, and
+its non-trainable variables (``BatchNormalization`` moving statistics, ``Dropout`` seed
+generator states) as buffers, restored when changed in place (:mod:`nbexplain.keras_models`).
 
 A parameter (or its ``.grad``) changed *in place* inside the block cannot be put back without a
 copy of every weight on each call; it is detected from the tensor's version counter and raises
@@ -50,6 +56,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
+
+from nbexplain.keras_models import all_modules, is_keras
 
 __all__ = ["ModelStateError", "guard", "guarded", "rng_guard"]
 
@@ -83,13 +91,13 @@ def _rng_states() -> tuple[Any, ...] | None:
         torch_state = torch.get_rng_state()
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             cuda_state = torch.cuda.get_rng_state_all()
-    return random.getstate(), np.random.get_state(), torch_state, cuda_state
+    return random.getstate(), np.random.get_state(), torch_state, cuda_state, _keras_seed_state()
 
 
 def _restore_rng(states: tuple[Any, ...] | None) -> None:
     if states is None:
         return
-    py, npy, torch_state, cuda_state = states
+    py, npy, torch_state, cuda_state, keras_seed = states
     random.setstate(py)
     np.random.set_state(npy)
     torch = sys.modules.get("torch")
@@ -98,6 +106,27 @@ def _restore_rng(states: tuple[Any, ...] | None) -> None:
             torch.set_rng_state(torch_state)
         if cuda_state is not None:
             torch.cuda.set_rng_state_all(cuda_state)
+    if keras_seed is not None:
+        generator, state = keras_seed
+        keras = sys.modules["keras"]
+        if not np.array_equal(np.asarray(keras.ops.convert_to_numpy(generator.state.value)), state):
+            generator.state.assign(state)
+
+
+def _keras_seed_state() -> tuple[Any, np.ndarray] | None:
+    """Keras' global seed generator (``keras.random.*`` without a seed draws from it) and its state."""
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return None
+    try:
+        from keras.src.backend.common import global_state
+
+        generator = global_state.get_global_attribute("global_seed_generator")
+        if generator is None:
+            return None
+        return generator, np.array(keras.ops.convert_to_numpy(generator.state.value))
+    except (ImportError, AttributeError):  # another Keras layout: nothing to guard
+        return None
 
 
 @contextlib.contextmanager
@@ -127,15 +156,20 @@ class _TorchState:
         import torch
 
         self.torch = torch
-        self.modules = list(model.modules())
+        self.modules = all_modules(model)  # a Keras model's layers too
         self.training = [m.training for m in self.modules]
         self.params: list[tuple[Any, str, Any, bool, Any, int, int, Any]] = []
-        self.buffers: list[tuple[Any, str, Any, int]] = []
+        # (module, "_buffers" or "_parameters", name, tensor, version)
+        self.buffers: list[tuple[Any, str, str, Any, int]] = []
         self.hooks: list[tuple[Any, str, dict[Any, Any]]] = []
         self.full_backward = [getattr(m, "_is_full_backward_hook", None) for m in self.modules]
+        stats = _keras_non_trainable(model)  # Keras' moving statistics and seed states: buffers, really
         for m in self.modules:
             for name, p in m._parameters.items():
                 if p is None:
+                    continue
+                if id(p) in stats:
+                    self.buffers.append((m, "_parameters", name, p, p._version))
                     continue
                 g = p.grad
                 self.params.append((m, name, p, p.requires_grad, g, p._version,
@@ -143,12 +177,12 @@ class _TorchState:
                                     None if p._backward_hooks is None else dict(p._backward_hooks)))
             for name, b in m._buffers.items():
                 if b is not None:
-                    self.buffers.append((m, name, b, b._version))
+                    self.buffers.append((m, "_buffers", name, b, b._version))
             for attr in _MODULE_HOOK_DICTS:
                 d = getattr(m, attr, None)
                 if d is not None:
                     self.hooks.append((m, attr, dict(d)))
-        self.buffer_copy = _BufferCopy([b for _m, _n, b, _v in self.buffers])
+        self.buffer_copy = _BufferCopy([b for _m, _d, _n, b, _v in self.buffers])
         glob = torch.nn.modules.module
         self.global_hooks = [(attr, dict(getattr(glob, attr))) for attr in _GLOBAL_HOOK_DICTS
                              if isinstance(getattr(glob, attr, None), dict)]
@@ -182,9 +216,10 @@ class _TorchState:
                 _restore_dict(p, "_backward_hooks", p_hooks)
             if p._version != version or (g is not None and g._version != g_version):
                 changed.append(f"{type(m).__name__}.{name}")
-        for i, (m, name, b, version) in enumerate(self.buffers):
-            if m._buffers.get(name) is not b:
-                m._buffers[name] = b
+        for i, (m, where, name, b, version) in enumerate(self.buffers):
+            held = getattr(m, where)
+            if held.get(name) is not b:
+                held[name] = b
             if b._version != version and not self.buffer_copy.restore(i, b):
                 changed.append(f"{type(m).__name__}.{name} (buffer)")
         for m, attr, saved in self.hooks:
@@ -254,6 +289,13 @@ def _restore_dict(obj: Any, attr: str, saved: dict[Any, Any] | None) -> None:
             return
         current.clear()
         current.update(saved)
+
+
+def _keras_non_trainable(model: Any) -> set[int]:
+    """Ids of the tensors of a Keras model's non-trainable variables (empty for other models)."""
+    if not is_keras(model):
+        return set()
+    return {id(v.value) for v in model.non_trainable_variables}
 
 
 def _is_torch_module(model: Any) -> bool:

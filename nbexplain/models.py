@@ -1,7 +1,9 @@
-"""One way to call any model: torch modules, scikit-learn estimators, Keras-like objects, callables.
+"""One way to call any model: torch modules, Keras 3 models, scikit-learn estimators, callables.
 
 :func:`as_predict_fn` turns a model into ``f(X: ndarray (n, ...)) -> float ndarray (n, k)``, the
-form SHAP and LIME want. torch is imported only when a torch model is passed.
+form SHAP and LIME want. torch is imported only when a torch model is passed. A Keras 3 model on
+the torch backend is a torch module and runs as one; on another backend it runs through
+``model.predict(..., verbose=0)`` (:mod:`nbexplain.keras_models`).
 
 Example:
     >>> import numpy as np
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.guard import rng_guard
+from nbexplain.keras_models import is_keras, keras_predict
 from nbexplain.output_kind import check_returns, remembered_kind, to_probabilities
 from nbexplain.validate import check_model_output, explain_model_error, ragged_output_error
 
@@ -144,8 +147,10 @@ def as_predict_fn(model: Any, *, output: str = "auto", batch_size: int = 1024, r
     """Wrap ``model`` as ``f(X) -> float64 array (n, k)`` (``k = 1`` for 1-D outputs).
 
     ``model``: a ``torch.nn.Module`` (called in eval mode under ``no_grad`` on float32 input on
-    the model's device, ``batch_size`` rows at a time; its training flag is restored), an object
-    with ``predict_proba`` or ``predict`` (scikit-learn, Keras), or a plain callable.
+    the model's device, ``batch_size`` rows at a time; its training flag is restored; a Keras 3
+    model on the torch backend is one), a Keras 3 model on another backend (``model.predict``,
+    ``batch_size`` rows at a time, no progress bar), an object with ``predict_proba`` or
+    ``predict`` (scikit-learn), or a plain callable.
     ``output``:
 
     - ``"auto"`` / ``"raw"``: the model's own output (for estimators with ``predict_proba``,
@@ -156,7 +161,7 @@ def as_predict_fn(model: Any, *, output: str = "auto", batch_size: int = 1024, r
       output goes through softmax (sigmoid ``[1 - p, p]`` for one output) only when it is logits:
       ``returns`` (``"auto"``, ``"logits"``, ``"probabilities"``) says what the model returns, and
       ``"auto"`` detects it on the first output with :func:`nbexplain.output_kind.detect` (a model
-      ending in softmax is not pushed through a second one).
+      ending in softmax is not pushed through a second one). Keras models likewise.
 
     The model never sees the caller's array itself, only a copy (an in-place first layer cannot
     change the user's data), and runs inside the state guard (:mod:`nbexplain.guard`). NaN or inf
@@ -178,6 +183,9 @@ def as_predict_fn(model: Any, *, output: str = "auto", batch_size: int = 1024, r
     if torch_model:
         raw: Callable[[Any], Any] = _torch_forward(model, batch_size)
         what = f"{type(model).__name__}.forward"
+        softmax = output == "probabilities"
+    elif is_keras(model):  # a backend other than torch: predict, quietly and in batches
+        raw, what = keras_predict(model, batch_size), f"{type(model).__name__}.predict"
         softmax = output == "probabilities"
     elif hasattr(model, "predict_proba") and output in ("auto", "probabilities"):
         raw, what = model.predict_proba, f"{type(model).__name__}.predict_proba"

@@ -25,6 +25,7 @@ import numpy as np
 
 from nbexplain.anatomy._run import as_model_input, call_model, remove_all
 from nbexplain.explainers.layers import resolve_layer
+from nbexplain.keras_models import is_keras, named_layers
 from nbexplain.models import eval_mode
 
 __all__ = ["ACTIVATION_TYPES", "ActivationCurve", "activation_curve", "layer_activation", "next_activation"]
@@ -153,8 +154,17 @@ def _is_activation(module: Any) -> bool:
     return type(module).__name__ in ACTIVATION_TYPES
 
 
+def _fused(module: Any) -> Any:
+    """A Keras layer's own non-linear ``activation`` (``Dense(..., activation="relu")``), or None."""
+    fn = getattr(module, "activation", None) if is_keras(module) else None
+    return fn if callable(fn) and getattr(fn, "__name__", "") != "linear" else None
+
+
 def layer_activation(model: Any, layer: Any) -> Any:
     """The activation module ``layer`` (a name or module of ``model``) is, or None.
+
+    A Keras layer with an activation of its own (``Dense(8, activation="relu")``, an
+    ``Activation`` layer) gives that function (``keras.activations.relu``).
 
     Example:
         >>> import torch
@@ -163,7 +173,7 @@ def layer_activation(model: Any, layer: Any) -> Any:
         (GELU(approximate='none'), None)
     """
     module, _ = resolve_layer(model, layer)
-    return module if _is_activation(module) else None
+    return module if _is_activation(module) else _fused(module)
 
 
 def next_activation(model: Any, layer: Any, example_input: Any = None) -> tuple[Any, str] | None:
@@ -185,15 +195,17 @@ def next_activation(model: Any, layer: Any, example_input: Any = None) -> tuple[
     module, name = resolve_layer(model, layer)
     if _is_activation(module):
         return module, name
+    if _fused(module) is not None:  # a Keras layer applies its own activation
+        return _fused(module), name
     if example_input is not None:
         names = _call_sequence(model, example_input)
     else:
-        names = [n for n, _ in model.named_modules()]
-    modules = dict(model.named_modules())
+        names = [n for n, _ in named_layers(model)]
+    modules = dict(named_layers(model))
     after = names[names.index(name) + 1:] if name in names else []
     for n in after:
-        if n and not n.startswith(name + ".") and _is_activation(modules[n]):
-            return modules[n], n
+        if n and not n.startswith(name + ".") and (_is_activation(modules[n]) or _fused(modules[n]) is not None):
+            return (modules[n] if _is_activation(modules[n]) else _fused(modules[n])), n
     return None
 
 
@@ -205,7 +217,7 @@ def _call_sequence(model: Any, x: Any) -> list[str]:
     handles: list[Any] = []
     xt = as_model_input(model, x)
     try:
-        for name, module in model.named_modules():
+        for name, module in named_layers(model):
             handles.append(module.register_forward_pre_hook(lambda _m, _a, name=name: seq.append(name)))
         with torch.no_grad(), eval_mode(model):
             call_model(model, xt)

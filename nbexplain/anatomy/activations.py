@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.anatomy.capture import capture_activations
+from nbexplain.keras_models import to_channels_first
 
 __all__ = ["WIRE_BUDGET", "ActivationMaps", "activation_maps", "auto_max_size", "channel_map"]
 
@@ -42,8 +43,8 @@ SORTS = ("mean", "max", "none", "index")
 class ActivationMaps:
     """One layer's activations for one sample (see :func:`activation_maps`).
 
-    ``kind`` is ``"conv"`` (``maps`` (C, h, w) float32, downsampled; ``mean`` / ``max`` (C,) per
-    channel at full resolution) or ``"dense"`` (``values`` (F,); ``mean`` = ``max`` = ``values``).
+    ``kind`` is ``"conv"`` (``maps`` (C, h, w) float32, downsampled, also for a channels-last Keras
+    model's (H, W, C) output; ``mean`` / ``max`` (C,) per channel at full resolution) or ``"dense"`` (``values`` (F,); ``mean`` = ``max`` = ``values``).
     ``order`` is the display order (by ``sort``: descending mean or max, or channel index).
     ``full_shape`` is the layer's output shape for the one sample (no batch axis),
     ``factor`` the downsampling factor (1 = full resolution), ``notes`` caveats; ``full`` (not
@@ -119,6 +120,7 @@ def _check_channel(channel: int, n: int, layer: str) -> None:
 
 def _sample_output(model: Any, x: Any, layer: Any, sample: int) -> tuple[str, Any]:
     (name, out), = capture_activations(model, x, layer).items()
+    out = to_channels_first(model, out)  # a channels-last Keras model's (n, H, W, C) maps
     if out.ndim == 0:
         out = out.reshape(1, 1)
     if not -out.shape[0] <= sample < out.shape[0]:

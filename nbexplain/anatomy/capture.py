@@ -36,6 +36,7 @@ from nbexplain.anatomy._run import (
     remove_all,
 )
 from nbexplain.explainers.layers import resolve_layer
+from nbexplain.keras_models import WEIGHT_NAMES, is_leaf, named_layers, own_parameters
 from nbexplain.models import eval_mode
 
 __all__ = ["EXPLODING", "VANISHING", "GradientReport", "capture_activations", "capture_gradients",
@@ -64,7 +65,7 @@ def parameterised_layers(model: Any) -> list[str]:
         >>> parameterised_layers(m), parameterised_leaves(m)
         (['0', '0.out_proj', '1'], ['0.out_proj', '1'])
     """
-    return [n for n, m in model.named_modules() if next(iter(m.parameters(False)), None) is not None]
+    return [n for n, m in named_layers(model) if own_parameters(m)]
 
 
 def parameterised_leaves(model: Any) -> list[str]:
@@ -75,8 +76,7 @@ def parameterised_leaves(model: Any) -> list[str]:
         >>> parameterised_leaves(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()))
         ['0']
     """
-    return [n for n, m in model.named_modules()
-            if n and next(iter(m.children()), None) is None and next(iter(m.parameters(False)), None) is not None]
+    return [n for n, m in named_layers(model) if n and is_leaf(m) and own_parameters(m)]
 
 
 def _layer_list(model: Any, layers: Any) -> list[tuple[str, Any]]:
@@ -192,9 +192,11 @@ class GradientReport:
         return ["vanishing" if v < vanishing else "exploding" if v > exploding else "" for v in self.norms]
 
 
-def _loss_value(loss: Any, out: Any, y: Any) -> Any:
+def _loss_value(loss: Any, out: Any, y: Any, model: Any = None) -> Any:
     import torch
     from torch.nn import functional as F
+
+    from nbexplain.output_kind import remembered_kind, to_probabilities_torch
 
     if callable(loss):
         value = loss(out, y)
@@ -205,6 +207,10 @@ def _loss_value(loss: Any, out: Any, y: Any) -> Any:
     if loss == "cross_entropy":
         logits = out.reshape(out.shape[0], -1)
         soft = torch.is_floating_point(y) and tuple(y.shape) == tuple(logits.shape)  # class probabilities
+        if model is not None and remembered_kind(model, logits.detach().float().cpu().numpy()) == "probabilities":
+            # the model ends in softmax (as Keras classifiers do): the loss is -log of its output
+            logp = torch.log(to_probabilities_torch(logits, "probabilities").clamp_min(1e-12))
+            return -(y.to(logp.dtype) * logp).sum(1).mean() if soft else F.nll_loss(logp, y.long())
         return F.cross_entropy(logits, y.to(logits.dtype) if soft else y.long())
     if loss == "mse":
         return F.mse_loss(out, y.to(out.dtype).reshape(out.shape))
@@ -236,7 +242,8 @@ def capture_gradients(model: Any, x: Any, y: Any = None, *, loss: str | Callable
     """One forward + backward pass of ``loss`` on ``(x, y)``: a :class:`GradientReport`.
 
     ``y=None`` uses the predicted class; ``loss`` is ``"cross_entropy"`` (mean over the batch;
-    ``y`` class indices, or class probabilities shaped like the output),
+    ``y`` class indices, or class probabilities shaped like the output; a model that returns
+    probabilities, by :mod:`nbexplain.output_kind`'s rule, gets ``-log p`` instead of a second softmax),
     ``"mse"`` or a callable ``(output, y) -> scalar tensor``. ``layers`` defaults to every module
     with parameters of its own (:func:`parameterised_layers`: the parameterised leaf layers, plus
     containers such as ``MultiheadAttention`` that hold parameters directly). The model runs in eval mode (BatchNorm uses its running statistics,
@@ -256,13 +263,14 @@ def capture_gradients(model: Any, x: Any, y: Any = None, *, loss: str | Callable
         names = parameterised_layers(model)
         if not names:
             raise ValueError(f"{type(model).__name__} has no parameters, so there are no gradients to report")
-        chosen = [(n, model.get_submodule(n)) for n in names]
+        modules = dict(named_layers(model))
+        chosen = [(n, modules[n]) for n in names]
     else:
         chosen = _layer_list(model, layers)
     if not callable(loss) and loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES} or a callable (output, y) -> scalar, got {loss!r}")
     xt = as_model_input(model, x)
-    params = {n: [(pn, p) for pn, p in m.named_parameters(recurse=False) if torch.is_floating_point(p)]
+    params = {n: [(pn, p) for pn, p in own_parameters(m, trainable_only=True) if torch.is_floating_point(p)]
               for n, m in chosen}
     flat = [p for ps in params.values() for _, p in ps]
     flags = [p.requires_grad for p in flat]
@@ -290,7 +298,7 @@ def capture_gradients(model: Any, x: Any, y: Any = None, *, loss: str | Callable
             if out is None:
                 raise ValueError(f"{type(model).__name__} returned no tensor; gradients need a tensor output")
             targets = _targets(out, y, out.shape[0] if out.ndim else 1)
-            value = _loss_value(loss, out, targets)
+            value = _loss_value(loss, out, targets, model)
             act_list = [a for n in order for a in acts.get(n, [])]
             grads = torch.autograd.grad(value, flat + act_list, allow_unused=True)
     finally:
@@ -306,11 +314,11 @@ def capture_gradients(model: Any, x: Any, y: Any = None, *, loss: str | Callable
     modules = dict(chosen)
     wn, gn, an, values, counts = [], [], [], {}, {}
     for n in ordered:
-        ps = sorted(params[n], key=lambda item: item[0] != "weight")
+        ps = sorted(params[n], key=lambda item: item[0] not in WEIGHT_NAMES)
         gs = [(pn, pgrads[id(p)] if pgrads[id(p)] is not None else torch.zeros_like(p)) for pn, p in ps]
         flat_g = (np.concatenate([g.detach().double().cpu().numpy().ravel() for _, g in gs])
                   if gs else np.zeros(0))
-        weight = [g for pn, g in gs if pn == "weight"]
+        weight = [g for pn, g in gs if pn in WEIGHT_NAMES]
         gn.append(float(np.sqrt(np.sum(flat_g**2))))
         wn.append(float(weight[0].double().norm()) if weight else gn[-1])
         an.append(act_norm.get(n, float("nan")) if acts.get(n) else float("nan"))

@@ -14,6 +14,10 @@ When fx can trace the model only with torch.nn's own composite modules (``Transf
 kept whole, the edges to and from them come from fx and the edges inside them from hooks.
 A node of the data flow is a leaf module, or a module in which no other module ran
 (``MultiheadAttention`` uses its ``out_proj`` weight without calling it).
+A Keras 3 model (torch backend) is drawn by its Keras layers and their Keras names
+(:func:`nbexplain.keras_models.named_layers`); fx does not trace Keras, so its edges come from
+hooks (Keras runs every step of a ``Sequential`` or functional model as a layer, so tensor
+identity finds them; a ``keras.ops`` call between layers is skipped over).
 
 Example:
     >>> import torch
@@ -43,6 +47,7 @@ from nbexplain.anatomy._run import (
     tensors_in,
 )
 from nbexplain.explainers.layers import UnknownLayerError
+from nbexplain.keras_models import all_parameters, is_keras, is_leaf, named_layers, own_parameters
 from nbexplain.models import eval_mode
 
 __all__ = ["LayerNode", "ModelGraph", "model_graph"]
@@ -155,6 +160,12 @@ def model_graph(model: Any, example_input: Any, *, method: str = "auto") -> Mode
     notes: list[str] = []
     edges: list[tuple[str, str]] | None = None
     coarse: list[str] = []
+    if is_keras(model):
+        if method == "fx":
+            raise ValueError(f"torch.fx cannot trace the Keras model {type(model).__name__}; use method='hooks' "
+                             "(or 'auto')")
+        method = "hooks"
+        notes.append("a Keras model: its layers are the nodes, and the edges come from forward hooks")
     if method in ("auto", "fx"):
         try:
             edges, coarse, fx_notes = _fx_edges(model)  # symbolic: no run on data here
@@ -212,6 +223,9 @@ def _hook_pass(model: Any, x: Any, *, want_edges: bool) -> _HookRun:
 
     def pre(name: str) -> Any:
         def hook(_m: Any, args: Any) -> None:
+            if name == "" and not stack:  # the model's own call: its arguments are the copies it runs on
+                for t in tensors_in(args):
+                    producer[id(t)] = (weakref.ref(t), "input")
             run.order.setdefault(name, len(run.order))
             run.calls[name] = run.calls.get(name, 0) + 1
             if stack:
@@ -237,7 +251,7 @@ def _hook_pass(model: Any, x: Any, *, want_edges: bool) -> _HookRun:
     for t in tensors_in(x):
         producer[id(t)] = (weakref.ref(t), "input")
     try:
-        for name, module in model.named_modules():
+        for name, module in named_layers(model):
             handles.append(module.register_forward_pre_hook(pre(name)))
             handles.append(module.register_forward_hook(post(name)))
         with torch.no_grad(), eval_mode(model):
@@ -313,16 +327,16 @@ def _trace_edges(model: Any, *, fine: bool) -> tuple[list[tuple[str, str]], list
 # -- nodes ----------------------------------------------------------------------------------------
 def _nodes(model: Any, run: _HookRun) -> list[LayerNode]:
     nodes = []
-    for name, module in model.named_modules():
+    for name, module in named_layers(model):
         shapes = run.shapes.get(name)
         parent = None if name == "" else (name.rsplit(".", 1)[0] if "." in name else "")
         nodes.append(LayerNode(
             name=name, type=type(module).__name__, parent=parent,
             depth=0 if name == "" else name.count(".") + 1,
-            is_leaf=next(iter(module.children()), None) is None,
+            is_leaf=is_leaf(module),
             output_shape=(shapes[0] if shapes else None) if shapes is not None else None,
-            n_params=sum(p.numel() for p in module.parameters(recurse=False)),
-            n_params_total=sum(p.numel() for p in module.parameters()),
+            n_params=sum(p.numel() for _n, p in own_parameters(module)),
+            n_params_total=sum(p.numel() for p in all_parameters(module)),
             order=run.order.get(name, -1), calls=run.calls.get(name, 0),
             output_shapes=shapes or []))
     called = sorted((n for n in nodes if n.order >= 0), key=lambda n: n.order)

@@ -27,6 +27,7 @@ import numpy as np
 
 from nbexplain.anatomy.capture import parameterised_layers
 from nbexplain.explainers.layers import resolve_layer
+from nbexplain.keras_models import WEIGHT_NAMES, is_conv, named_layers, own_parameters, torch_layout
 
 __all__ = ["FilterMaps", "NoConvError", "WeightMap", "WeightStats", "filter_maps", "weight_map", "weight_summary"]
 
@@ -90,10 +91,11 @@ def weight_summary(model: Any) -> list[WeightStats]:
         (1.5, 0.0, 3.0, 0.25, 4)
     """
     out = []
+    modules = dict(named_layers(model))
     for name in parameterised_layers(model):
-        module = model.get_submodule(name)
-        params = dict(module.named_parameters(recurse=False))
-        pname = "weight" if "weight" in params else max(params, key=lambda k: params[k].numel())
+        module = modules[name]
+        params = dict(own_parameters(module))
+        pname = _main_weight(params)
         w = params[pname].detach().double().cpu().numpy()
         flat = w.ravel()
         counts, edges = np.histogram(flat, bins=HIST_BINS) if flat.size else (np.zeros(HIST_BINS, int),
@@ -125,6 +127,14 @@ class WeightMap:
     block: tuple[int, int] = (1, 1)
 
 
+def _main_weight(params: dict[str, Any]) -> str:
+    """The name of a layer's weight (``weight``, a Keras ``kernel``), else of its largest parameter."""
+    for name in WEIGHT_NAMES:
+        if name in params:
+            return name
+    return max(params, key=lambda k: params[k].numel())
+
+
 def _block_mean(a: np.ndarray, max_size: int) -> tuple[np.ndarray, tuple[int, int]]:
     """Average ``a`` (2-D) over blocks so that neither side exceeds ``max_size`` (exact when it fits)."""
     br, bc = -(-a.shape[0] // max_size), -(-a.shape[1] // max_size)
@@ -141,6 +151,8 @@ def weight_map(model: Any, layer: Any, *, max_size: int = 256) -> WeightMap:
 
     A ``Linear`` weight is (out, in) as it is; a convolution's (out, in, kh, kw) becomes rows =
     output channels, columns = input channel x kernel position; a 1-D parameter is one row.
+    Keras kernels (``Dense`` (in, out), ``Conv2D`` (kh, kw, in, out)) are laid out the same way
+    (rows = outputs); ``shape`` stays Keras' own.
     At most ``max_size`` x ``max_size`` cells (65,536 floats, 128 kB as float16) are returned.
 
     Example:
@@ -154,12 +166,13 @@ def weight_map(model: Any, layer: Any, *, max_size: int = 256) -> WeightMap:
     if not isinstance(max_size, int) or max_size < 1:
         raise ValueError(f"max_size must be a positive int, got {max_size!r}")
     module, name = resolve_layer(model, layer)
-    params = dict(module.named_parameters(recurse=False))
+    params = dict(own_parameters(module))
     if not params:
         raise ValueError(f"layer {name!r} ({type(module).__name__}) has no weights of its own; "
                          f"layers with weights: {parameterised_layers(model)[:12]}")
-    pname = "weight" if "weight" in params else max(params, key=lambda k: params[k].numel())
-    w = params[pname].detach().double().cpu().numpy()
+    pname = _main_weight(params)
+    own = params[pname].detach().double().cpu().numpy()
+    w = torch_layout(module, pname, own)
     if w.ndim == 1:
         flat, rows_are, cols_are = w[None, :], "", "weights"
     elif w.ndim == 2:
@@ -168,7 +181,7 @@ def weight_map(model: Any, layer: Any, *, max_size: int = 256) -> WeightMap:
         flat = w.reshape(w.shape[0], -1)
         rows_are, cols_are = "output channels", "input channel x kernel position"
     values, block = _block_mean(flat, max_size)
-    return WeightMap(name, pname, tuple(w.shape), values, rows_are, cols_are, block)
+    return WeightMap(name, pname, tuple(own.shape), values, rows_are, cols_are, block)
 
 
 @dataclass
@@ -198,16 +211,14 @@ class FilterMaps:
 
 
 def _conv_names(model: Any) -> list[str]:
-    import torch
-
-    return [n for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    return [n for n, m in named_layers(model) if is_conv(m, ranks=(2,))]
 
 
 def filter_maps(model: Any, layer: Any = None, *, max_filters: int = 64,
                 input_channel: int | None = None) -> FilterMaps:
     """The filters of a ``Conv2d`` (``layer=None``: the model's first one) as :class:`FilterMaps`.
 
-    Weights are (out, in, kh, kw). With ``in == 3`` and no ``input_channel``, each filter is an
+    Weights are (out, in, kh, kw) (a Keras ``Conv2D`` kernel, (kh, kw, in, out), is read so). With ``in == 3`` and no ``input_channel``, each filter is an
     RGB tile (kh, kw, 3), scaled by its own largest absolute weight and centred so that a zero
     weight is 0.5 grey: ``0.5 + 0.5 * w / max|w|`` (symmetric around 0, in [0, 1]). Otherwise
     each filter is one grey tile (kh, kw): the mean over its input channels, or input channel
@@ -223,8 +234,6 @@ def filter_maps(model: Any, layer: Any = None, *, max_filters: int = 64,
         >>> filter_maps(m).tiles.tolist(), filter_maps(m, "0", input_channel=1).tiles.tolist()
         ([[[2.0]]], [[[3.0]]])
     """
-    import torch
-
     convs = _conv_names(model)
     if layer is None:
         if not convs:
@@ -232,12 +241,13 @@ def filter_maps(model: Any, layer: Any = None, *, max_filters: int = 64,
                               f"(layers with weights: {parameterised_layers(model)[:20]})")
         layer = convs[0]
     module, name = resolve_layer(model, layer)
-    if not isinstance(module, torch.nn.Conv2d):
+    if not is_conv(module, ranks=(2,)):
         raise NoConvError(f"layer {name!r} is a {type(module).__name__}, not a Conv2d; filter maps need nn.Conv2d "
                           f"(conv layers: {convs[:20] or 'none'})")
     if not isinstance(max_filters, int) or max_filters < 1:
         raise ValueError(f"max_filters must be a positive int, got {max_filters!r}")
-    w = module.weight.detach().float().cpu().numpy()
+    pname, weight = next((n, p) for n, p in own_parameters(module) if n in WEIGHT_NAMES)
+    w = torch_layout(module, pname, weight.detach().float().cpu().numpy())
     n_out, n_in = w.shape[:2]
     shown = w[:max_filters]
     notes = [] if n_out <= max_filters else [f"showing the first {max_filters} of {n_out} filters"]

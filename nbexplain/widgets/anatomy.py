@@ -185,8 +185,10 @@ class LayerInspector(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         return self._nodes[name]
 
     def module(self, name: str) -> Any:
-        """The ``torch.nn.Module`` named ``name``."""
-        return dict(self.model.named_modules())[name]
+        """The ``torch.nn.Module`` named ``name`` (a Keras model's layers by their Keras names)."""
+        from ..keras_models import named_layers
+
+        return dict(named_layers(self.model))[name]
 
     def image(self, i: int) -> np.ndarray | None:
         """The picture of sample ``i`` (uint8 H x W (x 3)) or None for inputs that are not images."""
@@ -211,7 +213,11 @@ class LayerInspector(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
             if len(arr) != self.n_samples:
                 raise ValueError(f"images holds {len(arr)} pictures for {self.n_samples} samples; pass one per sample")
             return [to_display_image(a, normalize=True) for a in arr]
+        from ..keras_models import channels_last
+
         x = self.x.detach().cpu().numpy()
+        if x.ndim == 4 and channels_last(self.model) and x.shape[-1] in (1, 3):
+            x = np.moveaxis(x, -1, 1)  # a channels-last Keras model's (N, H, W, C) pictures
         if x.ndim == 4 and x.shape[1] in (1, 3):
             return [to_display_image(a, normalize=True) for a in x]
         return None
@@ -236,9 +242,9 @@ class LayerInspector(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         return int(i)
 
     def _default_layer(self) -> str:
-        import torch
+        from ..keras_models import is_conv
 
-        convs = [n for n in self.layers if isinstance(self.module(n), torch.nn.Conv2d)]
+        convs = [n for n in self.layers if is_conv(self.module(n), ranks=(2,))]
         return convs[-1] if convs else self.layers[0]
 
     def _layer_options(self) -> list[tuple[str, str]]:

@@ -35,13 +35,12 @@ class FiltersTab(_Tab):
         self.box.children = [self.note, self.grid]
 
     def draw(self) -> None:
-        import torch
-
         from ..anatomy import filter_maps
+        from ..keras_models import is_conv
 
         insp = self.insp
         module = insp.module(insp.layer)
-        conv = isinstance(module, torch.nn.Conv2d)
+        conv = is_conv(module, ranks=(2,))
         target = insp.layer if conv else None
         fm = insp.cached(("filters", target), lambda: filter_maps(insp.model, target))
         tiles = np.asarray(fm.tiles, dtype=np.float32)
