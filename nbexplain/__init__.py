@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 _WIDGETS = (
     "Dashboard", "Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer", "SampleBrowser", "SampleTable",
     "CompareView", "Beeswarm", "ConfusionMatrix", "TextTokens", "TaskProgress", "ImportanceBars", "PDPView",
-    "SurrogateView", "BiasView", "ModelAnatomy", "LayerInspector", "ModelGraphView", "ChannelGrid",
+    "SurrogateView", "BiasView", "ModelAnatomy", "LayerInspector", "ModelGraphView", "ChannelGrid", "AttentionView",
 )
 
 # Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).
@@ -64,10 +64,14 @@ _LAZY: dict[str, str] = {
     "ShapTree": "nbexplain.explainers.shap_library",
     "ShapPartition": "nbexplain.explainers.shap_library",
     "ExplainSession": "nbexplain.session",
+    "TextExplainer": "nbexplain.text.hf",
     "model_graph": "nbexplain.anatomy",
     "TaskRunner": "nbexplain.tasks",
     "PatchMask": "nbexplain.perturb",
     "TokenMask": "nbexplain.perturb",
+    "AttentionRollout": "nbexplain.explainers.attention",
+    "attention_maps": "nbexplain.explainers.attention",
+    "attention_rollout": "nbexplain.explainers.attention",
     "agreement": "nbexplain.diagnostics.agreement",
     "filter_samples": "nbexplain.diagnostics.browse",
     "SampleFilter": "nbexplain.diagnostics.browse",

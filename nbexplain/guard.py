@@ -12,7 +12,8 @@ or the gradient engine's ``frozen``). On exit, also when the model raises, it re
   snapshot, a replaced buffer is put back;
 - module hooks (forward, pre-forward, backward, with kwargs, always-called) on every submodule,
   tensor hooks on parameters, and torch's global module hooks: hooks added inside are removed,
-  hooks removed inside are put back;
+  hooks removed inside are put back, and so are the marks libraries leave on a module when they
+  install hooks (boolean ``*hook*`` attributes, e.g. transformers' capturing-hooks mark);
 - the autograd mode (``torch.is_grad_enabled``), anomaly detection and the default dtype;
 - the global random states of Python's ``random``, numpy's legacy global generator, torch
   (CPU, and CUDA where initialised) and Keras' global seed generator (when one exists), so a
@@ -108,8 +109,7 @@ def _restore_rng(states: tuple[Any, ...] | None) -> None:
             torch.cuda.set_rng_state_all(cuda_state)
     if keras_seed is not None:
         generator, state = keras_seed
-        keras = sys.modules["keras"]
-        if not np.array_equal(np.asarray(keras.ops.convert_to_numpy(generator.state.value)), state):
+        if not np.array_equal(_keras_value(generator.state.value), state):
             generator.state.assign(state)
 
 
@@ -124,9 +124,18 @@ def _keras_seed_state() -> tuple[Any, np.ndarray] | None:
         generator = global_state.get_global_attribute("global_seed_generator")
         if generator is None:
             return None
-        return generator, np.array(keras.ops.convert_to_numpy(generator.state.value))
+        return generator, _keras_value(generator.state.value)
     except (ImportError, AttributeError):  # another Keras layout: nothing to guard
         return None
+
+
+def _keras_value(value: Any) -> np.ndarray:
+    """A Keras variable's value as a numpy copy: a torch tensor read directly (keras' own
+    ``convert_to_numpy`` warns on every call under numpy 2 and pytest keeps each warning)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy()
+    return np.array(sys.modules["keras"].ops.convert_to_numpy(value))
 
 
 @contextlib.contextmanager
@@ -163,6 +172,9 @@ class _TorchState:
         self.buffers: list[tuple[Any, str, str, Any, int]] = []
         self.hooks: list[tuple[Any, str, dict[Any, Any]]] = []
         self.full_backward = [getattr(m, "_is_full_backward_hook", None) for m in self.modules]
+        # Libraries mark a module whose hooks they installed (transformers 5:
+        # ``_output_capturing_hooks_installed``); the hooks are restored below, so their marks are too.
+        self.hook_marks = [_hook_marks(m) for m in self.modules]
         stats = _keras_non_trainable(model)  # Keras' moving statistics and seed states: buffers, really
         for m in self.modules:
             for name, p in m._parameters.items():
@@ -227,6 +239,12 @@ class _TorchState:
             if d.keys() != saved.keys():
                 d.clear()
                 d.update(saved)
+        for m, marks in zip(self.modules, self.hook_marks, strict=True):
+            now = _hook_marks(m)
+            if now != marks:
+                for key in now.keys() - marks.keys():
+                    m.__dict__.pop(key, None)
+                m.__dict__.update(marks)
         glob = torch.nn.modules.module
         for attr, saved in self.global_hooks:
             d = getattr(glob, attr)
@@ -236,6 +254,12 @@ class _TorchState:
         if hasattr(glob, "_global_is_full_backward_hook"):
             glob._global_is_full_backward_hook = self.global_full_backward
         return changed
+
+
+def _hook_marks(module: Any) -> dict[str, bool]:
+    """A module's boolean attributes that say hooks were installed on it (``*hook*``)."""
+    return {k: v for k, v in vars(module).items() if "hook" in k and isinstance(v, bool)
+            and k != "_is_full_backward_hook"}
 
 
 class _BufferCopy:

@@ -102,6 +102,7 @@ def named_layers(model: Any) -> list[tuple[str, Any]]:
         >>> [n for n, _ in named_layers(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()))]
         ['', '0', '1']
     """
+    model = getattr(model, "nbx_model", model)  # the engine's Runner: the model it runs
     if not is_keras(model):
         return list(model.named_modules())
     out: list[tuple[str, Any]] = []
@@ -289,6 +290,7 @@ def input_layout(model: Any, x: Any) -> str | None:
         >>> print(input_layout(torch.nn.Conv2d(1, 1, 1), torch.zeros(1, 1, 4, 4)))
         None
     """
+    model = getattr(model, "nbx_model", model)
     return "HWC" if getattr(x, "ndim", 0) == 4 and channels_last(model) else None
 
 

@@ -42,6 +42,8 @@ DEFAULT_METHODS = {
     "image": ("saliency", "integrated_gradients"),
     "text": ("token_shap", "token_occlusion"),
 }
+#: Methods shown when ``methods="auto"`` for a transformers classifier with its tokenizer.
+TRANSFORMER_TEXT_METHODS = ("integrated_gradients", "token_shap")
 KINDS = ("table", "image", "text")
 _BACKGROUND_ROWS = 50
 
@@ -96,6 +98,9 @@ class ExplainSession:
     ``{feature: [values]}`` for what-if dropdowns. ``returns``: what the model outputs,
     ``"probabilities"`` or ``"logits"`` (default ``"auto"``: detected once, by
     :func:`nbexplain.output_kind.detect`, the same rule for every explainer and view).
+    ``tokenizer``: with texts and a ``transformers`` classifier, its tokenizer; the model is then
+    wrapped in :class:`nbexplain.TextExplainer` (words, not sub-word pieces; Integrated Gradients
+    on the embeddings and the model-agnostic methods on the same words).
 
     A pandas DataFrame ``X`` (``X_train``, ``background`` likewise) with numeric, string,
     categorical and bool columns is kept as its :attr:`encoding` (:mod:`nbexplain.frames`): one
@@ -125,7 +130,14 @@ class ExplainSession:
         cache_size: int = 512,
         seed: int = 0,
         returns: str = "auto",
+        tokenizer: Any = None,
     ) -> None:
+        if tokenizer is not None:  # a transformers classifier: explained in words, both families
+            from .text.hf import TextExplainer
+
+            if detect_kind(X) != "text":
+                raise ValueError("tokenizer= goes with text data: pass X as a list of texts")
+            model = TextExplainer(model, tokenizer, class_names=class_names, seed=seed)
         self.model = model
         if check_returns(returns) != "auto":
             declare(model, returns)  # every explainer and view the session builds honours it
@@ -236,6 +248,10 @@ class ExplainSession:
                 raise ValueError("images are explained with gradient methods, which need a torch.nn.Module; "
                                  f"got a {type(self.model).__name__}. Pass methods=[...] of model-agnostic names")
             names = list(DEFAULT_METHODS[self.kind])
+            from .text.hf import is_text_explainer
+
+            if is_text_explainer(self.model):
+                names = list(TRANSFORMER_TEXT_METHODS)
         elif isinstance(methods, str):
             names = [methods]
         else:
@@ -331,13 +347,18 @@ class ExplainSession:
 
     @property
     def class_names(self) -> list[str]:
-        """The class names given, or ``"class 0" ...``.
+        """The class names given, else the model's own (``model.class_names``), else ``"class 0" ...``.
 
         Example:
             >>> s.class_names    # doctest: +SKIP
             ['class 0', 'class 1']
         """
-        return self.class_names_given or [f"class {i}" for i in range(self.n_classes)]
+        if self.class_names_given:
+            return self.class_names_given
+        own = getattr(self.model, "class_names", None)  # a TextExplainer's (config.id2label), a TextClassifier's
+        if own is not None and len(own) == self.n_classes:
+            return [str(c) for c in own]
+        return [f"class {i}" for i in range(self.n_classes)]
 
     @functools.cached_property
     def predicted(self) -> np.ndarray:

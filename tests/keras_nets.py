@@ -6,10 +6,7 @@
 - :func:`digits` / :func:`cnn`: 8 x 8 digits, channels-last ``(n, 8, 8, 1)``; the CNN has two
   ``Conv2D`` (relu), a ``BatchNormalization``, max pooling and a seeded ``Dropout``, and returns
   logits;
-- :func:`linear`: one ``Dense`` layer on the table (its saliency is its kernel);
-- :func:`engine_finds_keras_layers`: whether the gradient engine's layer lookup
-  (``explainers.layers.resolve_layer``) knows Keras layers yet (tests that need it are strict xfails
-  until it does).
+- :func:`linear`: one ``Dense`` layer on the table (its saliency is its kernel).
 
 ``KERAS_BACKEND`` is set to torch here too (tests/conftest.py sets it first), so the module
 works on its own.
@@ -104,17 +101,3 @@ def linear() -> object:
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(X, y, epochs=1, batch_size=128, verbose=0)
     return model
-
-
-def engine_finds_keras_layers() -> bool:
-    """Whether ``resolve_layer`` finds a Keras layer by its Keras name (checked on an untrained model)."""
-    import keras
-
-    from nbexplain.explainers.layers import resolve_layer
-
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="d")])
-    try:
-        resolve_layer(model, "d")
-    except ValueError:
-        return False
-    return True

@@ -237,3 +237,36 @@ def test_a_transformers_style_output_is_read_as_its_logits(tokens) -> None:
     plain = LayerIntegratedGradients(model, layer="emb", steps=8).explain(ids, additional_forward_args=mask)
     np.testing.assert_allclose(e.values, plain.values, atol=1e-6)
     assert e.diagnostics["layer"] == "inner.emb"
+
+
+class TextCNN(nn.Module):
+    """Token ids -> embedding -> Conv1d -> max over positions -> Linear, with an optional mask."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(30, 8)
+        self.conv = nn.Conv1d(8, 6, 3, padding=1)
+        self.out = nn.Linear(6, 3)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        h = torch.relu(self.conv(self.emb(ids).transpose(1, 2)))
+        if mask is not None:
+            h = h * mask.unsqueeze(1)
+        return self.out(h.max(-1).values)
+
+
+def test_grad_cam_over_token_positions_of_token_ids_matches_captum(tokens) -> None:
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    from nbexplain.explainers import GradCAM
+
+    _, ids, mask = tokens
+    torch.manual_seed(2)
+    model = TextCNN()
+    e = GradCAM(model).explain(ids, target=1, additional_forward_args=mask.float())
+    ref = LayerGradCam(model, model.conv).attribute(ids, target=1, additional_forward_args=(mask.float(),),
+                                                    relu_attributions=True)
+    ref = LayerAttribution.interpolate(ref, (ids.shape[1],), "linear")[:, 0]
+    assert e.values.shape == tuple(ids.shape) and e.layout == "tokens" and e.diagnostics["layer"] == "conv"
+    _close(e.values, ref)
+    assert hook_count(model) == 0

@@ -5,10 +5,6 @@ channels-last: ``(n, H, W, C)`` inputs and layer outputs. Layers are named by th
 (:func:`nbexplain.keras_models.named_layers`), given as objects or names. References: Captum's
 layer methods on the same Keras model, and Grad-CAM computed by hand from Captum's layer activation
 and layer gradient with the channel axis last.
-
-Tests marked ``NEEDS_ENGINE`` need the layer lookup of nbexplain/explainers/layers.py (and Grad-CAM's
-and the engine's layout reading) to go through ``keras_models`` (see the report of issue 12's Keras
-part); they are strict xfails until then, so they start failing, and are unmarked, once it is in.
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from captum import attr as captum_attr
-from keras_nets import cnn, digits, engine_finds_keras_layers, mlp, table  # noqa: F401 (NEEDS_ENGINE reads it)
+from keras_nets import cnn, digits, mlp, table
 
 import nbexplain as nbx
 from nbexplain.anatomy import (
@@ -33,11 +29,6 @@ from nbexplain.keras_models import named_layers
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
-# evaluated when a marked test runs, not at collection (it imports keras)
-NEEDS_ENGINE = pytest.mark.xfail("not engine_finds_keras_layers()", strict=True, raises=(ValueError, AssertionError),
-                                 reason="resolve_layer / last_conv_layer (explainers/layers.py) walk "
-                                        "model.named_modules(), which holds no Keras layers; they should walk "
-                                        "keras_models.named_layers")
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +68,6 @@ def _cam_by_hand(model, layer, x, t, plus_plus=False) -> np.ndarray:
     return torch.relu((w[:, None, None, :] * act).sum(-1)).numpy()
 
 
-@NEEDS_ENGINE
 @pytest.mark.parametrize("method", [nbx.GradCAM, nbx.GradCAMPlusPlus])
 def test_grad_cam_on_a_channels_last_keras_cnn(method, images) -> None:
     model = cnn()
@@ -89,7 +79,6 @@ def test_grad_cam_on_a_channels_last_keras_cnn(method, images) -> None:
     assert first.diagnostics["layer"] == "conv1" and first.values.shape == (3, 8, 8)
 
 
-@NEEDS_ENGINE
 def test_layer_methods_take_keras_layers_and_match_captum(images) -> None:
     model = cnn()
     e = nbx.LayerIntegratedGradients(model, layer="conv2", steps=32).explain(images, target=1)
@@ -105,7 +94,6 @@ def test_layer_methods_take_keras_layers_and_match_captum(images) -> None:
     np.testing.assert_allclose(g.values, ref.detach().numpy(), rtol=1e-5, atol=1e-8)
 
 
-@NEEDS_ENGINE
 def test_input_shaped_attributions_of_keras_images_are_channels_last(images) -> None:
     e = nbx.Saliency(cnn()).explain(images)
     assert e.layout == "HWC" and e.image_values(e.values[0]).shape == (1, 8, 8)
@@ -166,7 +154,6 @@ def test_gradients_of_a_softmax_keras_model_use_its_probabilities() -> None:
     assert r.layers[0] == "hidden" and r.norms[0] == pytest.approx(float(want.norm()), rel=1e-4)
 
 
-@NEEDS_ENGINE
 def test_activation_weight_and_filter_maps_of_keras_layers(images) -> None:
     model = cnn()
     a = activation_maps(model, images, "conv2", max_size=8, sort="none")
@@ -185,7 +172,6 @@ def test_activation_weight_and_filter_maps_of_keras_layers(images) -> None:
     assert name == "hidden" and fn.__name__ == "relu"
 
 
-@NEEDS_ENGINE
 def test_model_anatomy_widget_on_a_keras_cnn(images) -> None:
     from nbexplain.widgets.anatomy import ModelAnatomy
 

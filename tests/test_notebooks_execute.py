@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel", "sample_table", "text_tokens", "beeswarm", "confusion_matrix",
-             "model_graph", "channel_grid"}
+             "model_graph", "channel_grid", "attention"}
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
 

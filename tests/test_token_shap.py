@@ -127,7 +127,8 @@ def test_torch_classifier_top_token_is_a_positive_word(clf: TextClassifier) -> N
 
 
 def test_registry_builds_the_text_explainers(clf: TextClassifier) -> None:
-    assert available_explainers("text") == ["token_occlusion", "token_shap"]
+    assert available_explainers("text") == ["gradient_x_input", "integrated_gradients", "lime_text", "token_occlusion",
+                                            "token_shap"]
     assert "token_shap" not in available_explainers("table") and "saliency" not in available_explainers("text")
     ts = get_explainer("token_shap", clf, seed=3, max_exact=4)
     assert isinstance(ts, TokenShap) and (ts.seed, ts.max_exact) == (3, 4)

@@ -4,6 +4,7 @@
  */
 import type { RenderProps } from "@anywidget/types";
 import { h } from "./dom";
+import { renderAttention } from "./attention";
 import { renderBeeswarm } from "./beeswarm";
 import { renderChannelGrid } from "./channelgrid";
 import { renderConfusionMatrix } from "./confusionmatrix";
@@ -29,6 +30,7 @@ export const VIEWS: Readonly<Record<string, ViewRenderer>> = {
   confusion_matrix: renderConfusionMatrix,
   model_graph: renderModelGraph,
   channel_grid: renderChannelGrid,
+  attention: renderAttention,
 };
 
 /**

@@ -11,7 +11,8 @@ import { followTheme, themeBackground } from "./theme";
 import { legendGradient, spaceBefore, tokenLook, tokenScale } from "./tokencolors";
 import { getFloatArray, getOptionalNumber, getString, getStringList, type Model } from "./traits";
 
-const DRAW_TRAITS = ["tokens", "values", "dropped", "cmap", "prediction", "prediction_label", "base_value"];
+const DRAW_TRAITS = ["tokens", "values", "dropped", "cmap", "prediction", "prediction_label", "base_value", "base_label",
+  "details", "note"];
 const DIVERGING_FALLBACK = "RdBu_r";
 
 /**
@@ -27,6 +28,9 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
   const baseValue = h("span", "nbx-base-value");
   const baseLabel = h("span", "nbx-summary-label", "all tokens dropped");
   summary.append(h("span", "nbx-summary-label", "prediction"), prediction, baseLabel, baseValue);
+  const note = h("div", "nbx-token-note");
+  note.setAttribute("role", "note");
+  note.hidden = true;
   const text = h("div", "nbx-token-text");
   const legend = h("div", "nbx-token-legend");
   const legendMin = h("span", "nbx-token-scale-min");
@@ -37,11 +41,12 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
   const tooltip = h("div", "nbx-token-tooltip");
   tooltip.hidden = true;
   tooltip.setAttribute("role", "tooltip");
-  base.body.append(summary, text, legend, tooltip);
+  base.body.append(summary, note, text, legend, tooltip);
 
   let tokens: string[] = [];
   let values: Float32Array = new Float32Array(0);
   let dropped: Float32Array = new Float32Array(0);
+  let details: string[] = [];
 
   const spanOf = (target: EventTarget | null): HTMLElement | null => {
     const span = target instanceof Element ? target.closest<HTMLElement>("span.nbx-token") : null;
@@ -54,7 +59,8 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
 
   const showTooltip = (i: number, span: HTMLElement): void => {
     const state = dropped[i] ? " (dropped)" : "";
-    tooltip.textContent = `${tokens[i]}: ${formatValue(values[i])}${state}`;
+    const detail = details[i] ? `\n${details[i]}` : "";
+    tooltip.textContent = `${tokens[i]}: ${formatValue(values[i])}${state}${detail}`;
     tooltip.hidden = false;
     const rootBox = base.root.getBoundingClientRect();
     const box = span.getBoundingClientRect();
@@ -94,6 +100,9 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
     tokens = getStringList(model, "tokens");
     values = getFloatArray(model, "values")?.data ?? new Float32Array(0);
     dropped = getFloatArray(model, "dropped")?.data ?? new Float32Array(0);
+    details = getStringList(model, "details");
+    note.textContent = getString(model, "note");
+    note.hidden = note.textContent === "";
     if (values.length !== tokens.length) {
       throw new Error(`${tokens.length} tokens but ${values.length} values`);
     }
@@ -111,6 +120,7 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
       const isDropped = Boolean(dropped[i]);
       span.setAttribute("aria-pressed", String(isDropped));
       span.classList.toggle("dropped", isDropped);
+      span.classList.toggle("nbx-token-split", Boolean(details[i]));
       const look = tokenLook(values[i], s, cmapName, background);
       if (look) {
         const [r, g, b] = look.rgb;
@@ -128,6 +138,7 @@ export function renderTextTokens(model: Model, el: HTMLElement): () => void {
     prediction.textContent = pred === null ? "n/a" : label ? `${label}: ${formatValue(pred)}` : formatValue(pred);
     const b = getOptionalNumber(model, "base_value");
     baseValue.textContent = b === null ? "" : formatValue(b);
+    baseLabel.textContent = getString(model, "base_label") || "all tokens dropped";
     baseLabel.hidden = baseValue.hidden = b === null;
     legendMin.textContent = formatValue(-s);
     legendMax.textContent = `+${formatValue(s)}`;

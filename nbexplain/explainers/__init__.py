@@ -6,6 +6,7 @@ Example:
     True
 """
 
+from nbexplain.explainers.attention import AttentionRollout, attention_maps, attention_rollout
 from nbexplain.explainers.deeplift import DeepLift
 from nbexplain.explainers.gradcam import GradCAM, GradCAMPlusPlus
 from nbexplain.explainers.integrated_gradients import ExpectedGradients, IntegratedGradients
@@ -28,6 +29,7 @@ from nbexplain.explainers.surrogates import GlobalSurrogate, LocalSurrogate, Sur
 from nbexplain.explainers.token_shap import TokenOcclusion, TokenShap
 
 __all__ = [
+    "AttentionRollout",
     "DeepLift",
     "ExpectedGradients",
     "GlobalSurrogate",
@@ -52,6 +54,8 @@ __all__ = [
     "SurrogateFit",
     "TokenOcclusion",
     "TokenShap",
+    "attention_maps",
+    "attention_rollout",
     "available_explainers",
     "get_explainer",
     "partial_dependence",

@@ -39,6 +39,7 @@ from nbexplain.explainers._targets import (
 )
 from nbexplain.explanation import Explanation
 from nbexplain.guard import guard
+from nbexplain.keras_models import input_layout
 from nbexplain.models import model_device
 from nbexplain.validate import check_finite, check_int, check_model_output, explain_model_error
 
@@ -451,7 +452,8 @@ class GradientExplainer:
     ``x``), diagnostics a dict of per-sample numpy arrays (for example ``"delta"``); a
     ``"base_values"`` entry, if present, becomes ``Explanation.base_values``, and an ``"outputs"``
     entry (the explained output at ``x``, per sample) saves the forward pass that would
-    otherwise compute ``Explanation.outputs``. ``ctx`` is a
+    otherwise compute ``Explanation.outputs``; a ``"layout"`` entry overrides the class's
+    :attr:`layout` for this call. ``ctx`` is a
     :class:`RunContext` with the chunk size, the autocast dtype and helpers. Everything else
     (input conversion, targets, model state, chunking) is done here, the same for every method.
 
@@ -565,6 +567,7 @@ class GradientExplainer:
             for k, v in saved.items():
                 setattr(self, k, v)
         callable_target = callable(targets) and not isinstance(targets, np.ndarray)
+        own_layout = diagnostics.pop("layout", None)  # a method may say how this call's values are laid out
         common = {
             "target": None if callable_target else targets,
             "outputs": outputs,
@@ -578,9 +581,12 @@ class GradientExplainer:
             [x.detach().float().cpu().numpy()]
         values = values.detach().float().cpu().numpy()
         if not spec.as_tuple:
-            return Explanation(values, data=data[0], layout=self.layout, **common)
+            layout = own_layout or self.layout
+            if layout is None and values.shape == data[0].shape:  # shaped like the input: its layout
+                layout = input_layout(model, x)  # "HWC" for a channels-last Keras model's images
+            return Explanation(values, data=data[0], layout=layout, **common)
         if not self.attributes_inputs:
-            return Explanation(values, data=data[0], layout=self.layout, **common)
+            return Explanation(values, data=data[0], layout=own_layout or self.layout, **common)
         return tuple(Explanation(v, data=d, layout=self.layout, **common) for v, d in zip(spec.split(values), data,
                                                                                          strict=True))
 

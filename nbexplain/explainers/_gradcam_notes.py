@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COARSE_CELLS", "NEARLY_EMPTY", "cam_notes", "earlier_conv"]
+__all__ = ["COARSE_CELLS", "NEARLY_EMPTY", "cam_notes", "earlier_conv", "earlier_layer"]
 
 #: Fraction of non-zero cells at or below which a map counts as nearly all 0.
 NEARLY_EMPTY = 0.02
@@ -102,12 +102,33 @@ def earlier_conv(model: Any, name: str) -> str | None:
         >>> earlier_conv(m, "2"), earlier_conv(m, "0")
         ('0', None)
     """
-    from torch import nn
+    from nbexplain.keras_models import is_conv, named_layers
 
     last = None
-    for n, module in model.named_modules():
+    for n, module in named_layers(model):
         if n == name:
             return last
-        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        if is_conv(module):
             last = n
     return None
+
+
+def earlier_layer(model: Any, name: str, family: str) -> str | None:
+    """A finer or earlier layer to suggest instead of ``name``: the previous transformer block's norm
+    for a ViT / Swin (its layers keep the grid), else :func:`earlier_conv`.
+
+    Example:
+        >>> import torch
+        >>> m = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Conv2d(2, 2, 3))
+        >>> earlier_layer(m, "1", "cnn")
+        '0'
+    """
+    if family in ("vit", "swin"):
+        from nbexplain.explainers.vision_families import attention_blocks
+
+        norms = [f"{block}.{norm}" for block, norm, _ in attention_blocks(model)]
+        before = [n for n in norms if n != name and not name.startswith(n.rsplit(".", 1)[0] + ".")]
+        if name in norms:
+            before = norms[:norms.index(name)]
+        return before[-1] if before else None
+    return earlier_conv(model, name)

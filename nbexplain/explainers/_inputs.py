@@ -274,6 +274,11 @@ class Runner:
         self.spec = spec
         self.preprocess = preprocess
 
+    @property
+    def nbx_model(self) -> Any:
+        """The model this runner calls (what layer lookups and layout rules read)."""
+        return self.inner
+
     def __call__(self, X: Any) -> Any:
         args = self.spec.call_args(X)
         if self.preprocess is not None:

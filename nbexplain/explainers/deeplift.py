@@ -10,6 +10,13 @@ No module hooks are used, so unlike Captum's ``DeepLift`` it sees ``F.relu`` / `
 ``h.relu_()`` calls and a ``ReLU`` module used twice, and unlike shap's ``DeepExplainer`` it runs
 on in-place ReLU after ``out += identity`` (torchvision's ResNets).
 
+Products of two input-dependent tensors (squeeze-excitation gates), divisions and layer / group /
+RMS norms (ConvNeXt, ViT blocks) get exact multipliers too, so EfficientNet- and ConvNeXt-style
+networks sum to delta. A model that runs an operation with no DeepLIFT rule on input-dependent
+tensors (attention's ``matmul`` / ``softmax``, fused attention, max reductions, batch
+statistics) raises :class:`DeepLiftUnsupportedError` naming the operation: its attributions would
+not sum to ``f(x) - f(x0)``; use Integrated Gradients there.
+
 Targets are logits: a model whose output is a softmax / log-softmax raises
 :class:`~nbexplain.explainers._engine.GradientError` (the Rescale rule has no sound multiplier for
 softmax; Captum's special case for it does not sum to delta); explain the model without its last
@@ -43,6 +50,12 @@ from nbexplain.explainers._engine import (
 )
 from nbexplain.validate import NonFiniteError, check_number
 
+__all__ = ["DeepLift", "DeepLiftUnsupportedError", "rescale_gradients"]
+
+
+class DeepLiftUnsupportedError(GradientError):
+    """The model runs an operation DeepLIFT has no exact multiplier for; the message names it and the fix."""
+
 
 def rescale_gradients(model: Any, x: Any, x0: Any, targets: Any, *, eps: float = 1e-10,
                       autocast: Any = None) -> tuple[Any, Any, Any, list[str]]:
@@ -73,6 +86,9 @@ def rescale_gradients(model: Any, x: Any, x0: Any, targets: Any, *, eps: float =
             raise GradientError("the model ends in softmax / log_softmax; DeepLIFT explains logits: pass the "
                                 "model without its last softmax (e.g. torch.nn.Sequential(*list(model)[:-1])), "
                                 "or a callable target that applies softmax to the logits")
+        problem = mode.model_error(raw[0])
+        if problem is not None:
+            raise DeepLiftUnsupportedError(problem)
         selected, selected0 = objective(out[:n], targets), objective(out[n:], targets)
         check_differentiable(selected)
         (grad,) = torch.autograd.grad(selected.sum() + selected0.sum(), leaf, allow_unused=True)

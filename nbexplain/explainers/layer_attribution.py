@@ -81,6 +81,12 @@ class _LayerMethod(GradientExplainer):
     def call_options(self) -> tuple[str, ...]:
         return (*super().call_options(), "layer")
 
+    def _importance(self, values: Any, layer: Any) -> np.ndarray:
+        """:func:`channel_importance` with the channel axis first (a channels-last Keras layer's moved)."""
+        from nbexplain.keras_models import to_channels_first
+
+        return channel_importance(to_channels_first(self.model, values, layer).float().cpu().numpy())
+
     def _resolve(self, x: Any) -> tuple[Any, str]:
         if self.layer is None:
             return last_conv_layer(self.model, x[:1])
@@ -116,7 +122,7 @@ class LayerGradientXActivation(_LayerMethod):
 
         ctx.chunked(step, x.shape[0])
         values = torch.cat(parts)
-        return values, {"layer": name, "channel_importance": channel_importance(values.float().cpu().numpy())}
+        return values, {"layer": name, "channel_importance": self._importance(values, layer)}
 
 
 class LayerIntegratedGradients(_LayerMethod):
@@ -188,11 +194,11 @@ class LayerIntegratedGradients(_LayerMethod):
         at_base = ctx.outputs(base, targets)
         if not self.multiply_by_inputs:  # the path-averaged layer gradients (Captum's "local" variant)
             values = total.to(act.dtype)
-            return values, {"layer": name, "channel_importance": channel_importance(values.float().cpu().numpy()),
+            return values, {"layer": name, "channel_importance": self._importance(values, layer),
                             "base_values": at_base, "outputs": at_input}
         values64 = diff.double() * total
         values = values64.to(act.dtype)
-        importance = channel_importance(values.float().cpu().numpy())
+        importance = self._importance(values, layer)
         delta = values64.reshape(n, -1).sum(1).cpu().numpy() - (at_input - at_base)
         return values, {"layer": name, "channel_importance": importance, "delta": delta,
                         "base_values": at_base, "outputs": at_input}

@@ -44,6 +44,7 @@ from nbexplain.explainers._engine import (
     model_outputs,
     objective,
 )
+from nbexplain.keras_models import is_conv, named_layers
 
 __all__ = ["LayerCapture", "NoConvLayerError", "UnknownLayerError", "capture", "hook_count",
            "last_conv_layer", "layer_gradients", "layer_name", "resolve_layer"]
@@ -66,7 +67,7 @@ def _normalise_name(name: str) -> str:
 
 def layer_name(model: Any, layer: Any) -> str | None:
     """The dotted name of submodule ``layer`` in ``model`` (``""`` for the model itself), or None."""
-    for name, module in model.named_modules():
+    for name, module in named_layers(model):
         if module is layer:
             return name
     return None
@@ -97,7 +98,7 @@ def resolve_layer(model: Any, layer: Any) -> tuple[Any, str]:
     if not isinstance(layer, str):
         raise TypeError(f"layer must be a torch.nn.Module of the model or its dotted name, got "
                         f"{type(layer).__name__}")
-    modules = dict(model.named_modules())
+    modules = dict(named_layers(model))
     name = _normalise_name(layer)
     if name and name in modules:
         return modules[name], name
@@ -132,12 +133,12 @@ def last_conv_layer(model: Any, example: Any = None) -> tuple[Any, str]:
     """
     import torch
 
-    convs: list[tuple[str, Any]] = [(n, m) for n, m in model.named_modules() if isinstance(m, conv_types())]
+    convs: list[tuple[str, Any]] = [(n, m) for n, m in named_layers(model) if is_conv(m)]
     if not convs:
         raise NoConvLayerError(
             f"{type(model).__name__} has no Conv1d/Conv2d/Conv3d layer, so there is no default layer; "
             "pass layer= a module or its name (one whose output keeps spatial axes (n, C, ...)), "
-            f"e.g. one of {[n for n, _ in model.named_modules() if n][-5:]}")
+            f"e.g. one of {[n for n, _ in named_layers(model) if n][-5:]}")
     if example is None:
         return convs[-1][1], convs[-1][0]
     order: list[str] = []
@@ -212,6 +213,7 @@ def capture(model: Any, layer: Any, *, replacement: Any = None) -> Iterator[Laye
     Example:
         >>> import torch
         >>> m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(inplace=True))
+        >>> _ = torch.nn.init.ones_(m[0].weight)
         >>> with capture(m, "0") as cap:
         ...     _ = m(-torch.ones(1, 2) * 100)
         >>> bool((cap.activation < 0).any())  # the pre-ReLU output, untouched by the in-place ReLU

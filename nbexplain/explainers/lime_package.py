@@ -195,7 +195,9 @@ class LimeText:
 
     ``predict_fn(list_of_texts) -> (N, k)`` class probabilities (a scikit-learn text pipeline's
     ``predict_proba`` works as is). ``split_expression`` is lime's: a regex to split on, or a
-    callable ``text -> tokens``. Tokens are lime's distinct words (``bow=True``, lime's default).
+    callable ``text -> tokens``. Tokens are lime's distinct words (``bow=True``, lime's default),
+    or, with ``bow=False``, every word by its position; a removed word is then replaced by
+    ``mask_string`` (default ``""``: the word is dropped, its spacing kept).
 
     Example:
         >>> import numpy as np
@@ -206,12 +208,14 @@ class LimeText:
     """
 
     def __init__(self, predict_fn: Any, *, class_names: Sequence[str] | None = None, num_samples: int = 1000,
-                 seed: int = 0, split_expression: str | Callable[[str], list[str]] = r"\W+") -> None:
+                 seed: int = 0, split_expression: str | Callable[[str], list[str]] = r"\W+", bow: bool = True,
+                 mask_string: str = "") -> None:
         num_samples = check_int(num_samples, "num_samples", min=2)
         if not isinstance(split_expression, str) and not callable(split_expression):
             raise TypeError(f"split_expression must be a regex str or a callable text -> tokens, got {split_expression!r}")
         self.class_names = check_class_names(class_names)
         self.num_samples, self.seed, self.split_expression = num_samples, check_int(seed, "seed", min=0), split_expression
+        self.bow, self.mask_string = bool(bow), str(mask_string)
         self._predict = predict_fn.predict_proba if hasattr(predict_fn, "predict_proba") else predict_fn
         if not callable(self._predict):
             raise TypeError(f"predict_fn must be callable (list of texts -> (N, k)), got {type(predict_fn).__name__}")
@@ -258,9 +262,10 @@ class LimeText:
             raise ValueError(f"got {len(self.class_names)} class_names but the model has {preds.shape[1]} outputs")
         label = int(resolve_target(target, preds)[0])
         explainer = LimeTextExplainer(class_names=self.class_names, split_expression=self.split_expression,
-                                      random_state=self.seed)
+                                      random_state=self.seed, bow=self.bow, mask_string=self.mask_string)
         # lime keeps num_features tokens; count them first to keep all (the same tokenisation as lime's)
-        tokens = list(IndexedString(text, split_expression=self.split_expression).inverse_vocab)
+        tokens = list(IndexedString(text, split_expression=self.split_expression, bow=self.bow,
+                                    mask_string=self.mask_string).inverse_vocab)
         if not tokens:
             raise ValueError(f"no tokens in the text {text[:40]!r} with split_expression={self.split_expression!r}")
         exp = explainer.explain_instance(text, self.predict, labels=(label,), num_features=len(tokens), num_samples=self.num_samples)
@@ -270,7 +275,7 @@ class LimeText:
         return Explanation(
             values[None], [float(exp.intercept[label])], feature_names=tokens, output_names=self.class_names,
             target=[label], outputs=[preds[0, label]], method="lime_text", layout="tokens",
-            params={"seed": self.seed, "num_samples": self.num_samples,
+            params={"seed": self.seed, "num_samples": self.num_samples, "bow": self.bow,
                     "split_expression": self.split_expression if isinstance(self.split_expression, str) else "callable"},
             diagnostics={"score": np.array([float(exp.score)]),
                          "local_prediction": np.array([float(np.ravel(exp.local_pred)[0])]),

@@ -74,6 +74,10 @@ def _gradient(module: str, cls: str, *, fixed: dict[str, Any] | None = None, dat
 
     def make(model: Any, data: Any, **kwargs: Any) -> Any:
         name = make.__name__
+        if not hasattr(model, "parameters") and hasattr(model, "predict_proba") and hasattr(model, "tokenize"):
+            raise TypeError(f"explainer {name!r} on text needs a transformers classifier and its tokenizer: "
+                            "nbx.TextExplainer(model, tokenizer) (or Dashboard(model, texts, tokenizer=tokenizer)); "
+                            "for another text model use 'token_shap', 'token_occlusion' or 'lime_text'")
         klass = getattr(importlib.import_module(f"nbexplain.explainers.{module}"), cls)
         if needs_layer:
             _needs(name, "layer= (a module of the model or its dotted name)", kwargs.get("layer"),
@@ -103,7 +107,29 @@ def _text(cls: str) -> Callable[..., Any]:
     return make
 
 
+def _attention(cls: str) -> Callable[..., Any]:
+    """A factory for ``cls`` of ``nbexplain.explainers.attention`` (vision transformers; no data=)."""
+
+    def make(model: Any, data: Any, **kwargs: Any) -> Any:
+        if data is not None:
+            raise TypeError(f"explainer {make.__name__!r} takes no data=; it reads the model's attention")
+        return getattr(importlib.import_module("nbexplain.explainers.attention"), cls)(model, **kwargs)
+
+    return make
+
+
+def _lime_text(model: Any, data: Any, **kwargs: Any) -> Any:
+    if data is not None:
+        raise TypeError("explainer 'lime_text' takes no data=; it drops words from the text itself")
+    from nbexplain.explainers.lime_package import LimeText
+
+    kwargs.setdefault("class_names", getattr(model, "class_names", None))
+    return LimeText(model, bow=False, **kwargs)
+
+
 _ANY = frozenset({"image", "table"})  # gradient and layer methods: tensors in, not raw text
+#: Gradient methods that also explain text: on a transformer's embeddings, through TextExplainer.
+_ANY_AND_TEXT = frozenset({"image", "table", "text"})
 _IMAGE = frozenset({"image"})
 _TABLE = frozenset({"table"})
 _TEXT = frozenset({"text"})
@@ -112,13 +138,14 @@ _TEXT = frozenset({"text"})
 EXPLAINERS: dict[str, tuple[Callable[..., Any], frozenset[str]]] = {
     "saliency": (_gradient("saliency", "Saliency", fixed={"absolute": False}), _ANY),
     "saliency_abs": (_gradient("saliency", "Saliency", fixed={"absolute": True}), _ANY),
-    "gradient_x_input": (_gradient("saliency", "GradientXInput"), _ANY),
+    "gradient_x_input": (_gradient("saliency", "GradientXInput"), _ANY_AND_TEXT),
     "smoothgrad": (_gradient("smoothgrad", "SmoothGrad"), _ANY),
-    "integrated_gradients": (_gradient("integrated_gradients", "IntegratedGradients"), _ANY),
+    "integrated_gradients": (_gradient("integrated_gradients", "IntegratedGradients"), _ANY_AND_TEXT),
     "expected_gradients": (_gradient("integrated_gradients", "ExpectedGradients", data_arg="background"), _ANY),
     "deeplift": (_gradient("deeplift", "DeepLift"), _ANY),
     "grad_cam": (_gradient("gradcam", "GradCAM"), _IMAGE),
     "grad_cam++": (_gradient("gradcam", "GradCAMPlusPlus"), _IMAGE),
+    "attention_rollout": (_attention("AttentionRollout"), _IMAGE),
     "layer_integrated_gradients": (_gradient("layer_attribution", "LayerIntegratedGradients", needs_layer=True), _ANY),
     "layer_gradient_x_activation": (_gradient("layer_attribution", "LayerGradientXActivation", needs_layer=True), _ANY),
     "shap": (_shap, _TABLE),
@@ -127,6 +154,7 @@ EXPLAINERS: dict[str, tuple[Callable[..., Any], frozenset[str]]] = {
     "lime_batched": (_agnostic("lime_batched", "LimeTabularBatched"), _TABLE),
     "token_shap": (_text("TokenShap"), _TEXT),
     "token_occlusion": (_text("TokenOcclusion"), _TEXT),
+    "lime_text": (_lime_text, _TEXT),
 }
 for _name, (_factory, _kinds) in EXPLAINERS.items():
     _factory.__name__ = _name
@@ -139,7 +167,7 @@ def available_explainers(kind: str | None = None) -> list[str]:
         >>> "grad_cam" in available_explainers("image"), "grad_cam" in available_explainers("table")
         (True, False)
         >>> available_explainers("text")
-        ['token_occlusion', 'token_shap']
+        ['gradient_x_input', 'integrated_gradients', 'lime_text', 'token_occlusion', 'token_shap']
         >>> "shap" in available_explainers()
         True
     """
@@ -168,15 +196,19 @@ def get_explainer(name: str, model: Any, *, data: Any = None, **kwargs: Any) -> 
 
     Gradient methods (torch models): ``"saliency"``, ``"saliency_abs"``, ``"gradient_x_input"``,
     ``"smoothgrad"``, ``"integrated_gradients"``, ``"expected_gradients"`` (``data`` = background
-    inputs), ``"deeplift"``, ``"grad_cam"``, ``"grad_cam++"`` (conv nets; ``layer=`` optional),
+    inputs), ``"deeplift"``, ``"grad_cam"``, ``"grad_cam++"`` (CNNs and vision transformers;
+    ``layer=`` optional), ``"attention_rollout"`` (vision transformers, no ``data``),
     ``"layer_integrated_gradients"``, ``"layer_gradient_x_activation"`` (``layer=`` required).
     Model-agnostic, tables: ``"kernel_shap"`` (our batched, exact up to 16 features) and
     ``"shap"`` (shap's Permutation explainer), ``data`` = background; ``"lime_batched"`` (ours)
     and ``"lime"`` (the lime package), ``data`` = training rows; all explain class
     probabilities unless ``output=`` says otherwise. Text (``model`` a
     :class:`nbexplain.text.TextClassifier` or a function ``list[str] -> (n, K)``, no ``data``):
-    ``"token_shap"`` (exact Shapley up to 12 tokens, KernelSHAP above) and ``"token_occlusion"``
-    (leave-one-out). ``kwargs`` go to the explainer's constructor (``steps``, ``seed``, ...).
+    ``"token_shap"`` (exact Shapley up to 12 tokens, KernelSHAP above), ``"token_occlusion"``
+    (leave-one-out) and ``"lime_text"`` (lime on the words, by position); with a
+    :class:`nbexplain.TextExplainer` (a transformers classifier and its tokenizer) also
+    ``"integrated_gradients"`` and ``"gradient_x_input"`` on the token embeddings, all on the
+    same words. ``kwargs`` go to the explainer's constructor (``steps``, ``seed``, ...).
 
     Example:
         >>> import numpy as np
@@ -187,5 +219,14 @@ def get_explainer(name: str, model: Any, *, data: Any = None, **kwargs: Any) -> 
         close = difflib.get_close_matches(str(name), EXPLAINERS, n=2)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(f"unknown explainer {name!r}; known explainers: {', '.join(available_explainers())}.{hint}")
+    from nbexplain.text.hf import is_text_explainer
+
+    if is_text_explainer(model):  # a transformers classifier with its tokenizer: every text method, on words
+        if name not in available_explainers("text"):
+            raise ValueError(f"explainer {name!r} does not explain text; for a TextExplainer use one of "
+                             f"{available_explainers('text')}")
+        if data is not None:
+            raise TypeError(f"explainer {name!r} takes no data= for text")
+        return model.method("lime" if name == "lime_text" else name, **kwargs)
     factory, _ = EXPLAINERS[name]
     return factory(model, data, **kwargs)

@@ -12,6 +12,7 @@ Example:
 
 from ._rerun import set_close_on_rerun
 from .anatomy import LayerInspector, ModelAnatomy
+from .attention_view import AttentionView
 from .beeswarm import Beeswarm
 from .channel_grid import ChannelGrid
 from .compare_view import CompareView
@@ -30,6 +31,7 @@ from .text_tokens import TextTokens
 
 __all__ = [
     "CMAPS",
+    "AttentionView",
     "Beeswarm",
     "BiasView",
     "ChannelGrid",

@@ -25,6 +25,7 @@ from ..diagnostics.agreement import agreement
 from ._explanation import pick_output, pick_scalar, require_single
 from ._format import format_number, prediction_phrase, probability_phrase
 from ._traits import to_display_image, to_numpy
+from .feature_bars import errors_of
 from .heatmap import Heatmap, guess_image
 
 __all__ = ["agreement_rows", "caption_of", "draw_empty", "draw_result", "values_of"]
@@ -51,7 +52,8 @@ def caption_of(result: Any, *, kind: str, probability: float | None, target_name
 
     ``probability`` is the model's probability of the explained class for the sample shown (the
     sample panel's); when the explanation explains another output (a logit), that output is
-    named too (``"explains output 1.83"``). Text calls the base value "all words dropped".
+    named too (``"explains output 1.83"``). Text calls the base value "all words dropped", or
+    what the explanation says it is (``diagnostics["base_label"]``, e.g. "every word [PAD]").
     Empty when there is no probability (the view's own prediction line then stays).
 
     Example:
@@ -70,7 +72,8 @@ def caption_of(result: Any, *, kind: str, probability: float | None, target_name
             parts.append(f"explains output {format_number(out)}")
         base = pick_scalar(single, "base_values")
         if base is not None:
-            label = "all words dropped" if kind == "text" else "base value"
+            own = (getattr(single, "diagnostics", None) or {}).get("base_label")  # e.g. "every word [PAD]"
+            label = str(own) if own else ("all words dropped" if kind == "text" else "base value")
             if explains_p and kind == "text":
                 parts.append(f"{label}: {probability_phrase(base)}")
             else:
@@ -128,7 +131,9 @@ def draw_result(kind: str, w: Any, result: Any, values: np.ndarray, inputs: dict
         names = [f"feature {i}" for i in range(flat.size)] if names is None else [str(n) for n in names]
         base = pick_scalar(single, "base_values") if single is not None else None
         pred = pick_scalar(single, "outputs") if single is not None else None
-        w.update(values=flat, feature_names=names, feature_values=fv, base_value=base, prediction=pred)
+        errors = errors_of(single) if single is not None else None  # whiskers of sampled methods
+        errors = errors if errors is not None and errors.size == flat.size else None
+        w.update(values=flat, feature_names=names, feature_values=fv, base_value=base, prediction=pred, errors=errors)
     else:
         tokens = inputs.get("tokens")
         toks = [str(t) for t in (tokens if tokens is not None else getattr(single, "feature_names", None) or [])]
@@ -139,7 +144,11 @@ def draw_result(kind: str, w: Any, result: Any, values: np.ndarray, inputs: dict
         drop = np.zeros(flat.size) if dropped is None else np.asarray(dropped, dtype=np.float64)
         base = pick_scalar(single, "base_values") if single is not None else None
         pred = pick_scalar(single, "outputs") if single is not None else None
-        w.update(tokens=toks, values=flat, dropped=drop, base_value=base, prediction=pred)
+        from .text_tokens import token_extras
+
+        extras = token_extras(single) if single is not None else {"details": [], "note": ""}
+        extras.setdefault("base_label", "all tokens dropped")
+        w.update(tokens=toks, values=flat, dropped=drop, base_value=base, prediction=pred, **extras)
 
 
 def draw_empty(kind: str, w: Any, like: Any, inputs: dict[str, Any]) -> None:

@@ -38,6 +38,7 @@ import traitlets
 from ..models import is_torch_module
 from ..session import ExplainSession
 from ..tasks import TaskRunner
+from ..text.hf import is_text_explainer
 from ._base import ClosesTree, close_tree
 from ._whatif import category_lists
 from .dashboard_edit import _EDIT_HINT, EditMixin
@@ -56,8 +57,10 @@ TABS = tab_names("table")
 _METHOD_MENU = {
     "table": ("kernel_shap", "lime_batched", "shap", "lime"),
     "image": ("saliency", "gradient_x_input", "smoothgrad", "integrated_gradients", "deeplift", "grad_cam"),
-    "text": ("token_shap", "token_occlusion", "integrated_gradients_text"),
+    "text": ("token_shap", "token_occlusion"),
 }
+#: Methods offered for texts when the model is a transformers classifier with its tokenizer.
+_TRANSFORMER_TEXT_METHODS = ("integrated_gradients", "gradient_x_input", "token_shap", "token_occlusion", "lime_text")
 #: Gradient methods offered for tables when the model is a torch module.
 _TORCH_TABLE_METHODS = ("integrated_gradients", "gradient_x_input", "deeplift", "saliency")
 
@@ -67,7 +70,9 @@ class Dashboard(ExplainMixin, EditMixin, TabsMixin, ClosesTree, ipywidgets.VBox)
 
     ``model``: a torch module, an estimator with ``predict_proba`` or a callable returning class
     probabilities or logits; for text, an object whose ``predict_proba(list[str])`` works (see
-    :func:`nbexplain.text.train_text_classifier`). ``X``: a table ``(n, F)``, images
+    :func:`nbexplain.text.train_text_classifier`), or a ``transformers`` classifier with its
+    ``tokenizer=`` (Integrated Gradients on its embeddings beside token SHAP, on the same words).
+    ``X``: a table ``(n, F)``, images
     ``(n, C, H, W)`` / ``(n, H, W)`` or a list of texts; ``y``: class indices (enables the
     misclassified filter, the confusion matrix and the bias view). ``methods``: one to four
     registry names shown side by side (``"auto"`` picks two for the kind of data).
@@ -111,12 +116,14 @@ class Dashboard(ExplainMixin, EditMixin, TabsMixin, ClosesTree, ipywidgets.VBox)
         title: str = "",
         sync: bool = False,
         seed: int = 0,
+        tokenizer: Any = None,
     ) -> None:
         if not isinstance(global_samples, int) or global_samples < 1:
             raise ValueError(f"global_samples must be a positive int, got {global_samples!r}")
         self.session = ExplainSession(
             model, X, y, methods=methods, feature_names=feature_names, class_names=class_names,
             background=background, X_train=X_train, y_train=y_train, categorical=categorical, seed=seed,
+            tokenizer=tokenizer,
         )
         s = self.session
         self.kind = s.kind
@@ -176,6 +183,8 @@ class Dashboard(ExplainMixin, EditMixin, TabsMixin, ClosesTree, ipywidgets.VBox)
         self.compare.on_action(self._on_slot_action)
         self.compare.set_methods(list(s.methods))
         menu = _METHOD_MENU[s.kind] + (_TORCH_TABLE_METHODS if s.kind == "table" and is_torch_module(s.model) else ())
+        if s.kind == "text" and is_text_explainer(s.model):
+            menu = _TRANSFORMER_TEXT_METHODS
         offered = [m for m in menu if m in available_explainers(s.kind)]
         if s.encoding is not None and s.encoding.categorical_indices:
             offered = [m for m in offered if m != "lime"]  # the lime package perturbs categories as numbers

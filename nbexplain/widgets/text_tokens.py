@@ -22,7 +22,7 @@ from ._base import NbxWidget
 from ._explanation import pick_output, pick_scalar, require_single
 from ._traits import ArrayTrait
 
-__all__ = ["TEXT_CMAPS", "TextTokens"]
+__all__ = ["TEXT_CMAPS", "TextTokens", "token_extras"]
 
 #: Diverging colour maps a TextTokens view can use (see js/src/colormaps.ts).
 TEXT_CMAPS: tuple[str, ...] = ("RdBu_r", "PuOr_r", "coolwarm")
@@ -56,6 +56,17 @@ class TextTokens(NbxWidget):
     )
     base_value = traitlets.Float(
         None, allow_none=True, help="float or None: the output with every token dropped."
+    ).tag(sync=True)
+    base_label = traitlets.Unicode(
+        "all tokens dropped", help='str, default "all tokens dropped": what the base value is the output of.'
+    ).tag(sync=True)
+    details = traitlets.List(
+        traitlets.Unicode(),
+        help="list[str], default []: per token, a line shown on hover (e.g. a word's sub-word pieces and their "
+        'values); "" or a missing entry shows none.',
+    ).tag(sync=True)
+    note = traitlets.Unicode(
+        "", help='str, default "": a note shown above the text (literal text), e.g. that the text was truncated.'
     ).tag(sync=True)
 
     def __init__(self, tokens: Any = (), values: Any = None, **kwargs: Any) -> None:
@@ -105,7 +116,9 @@ class TextTokens(NbxWidget):
         """Tokens of a single-sample text :class:`~nbexplain.explanation.Explanation`.
 
         Tokens are its ``feature_names``; base value and prediction come from it; the
-        prediction label is ``"f(<output name>)"`` when the explanation names its outputs.
+        prediction label is ``"f(<output name>)"`` when the explanation names its outputs. Its
+        ``diagnostics`` may add what each token holds (``"details"``: a word's pieces), a note
+        (``"note"``: the text was truncated) and what the base value is (``"base_label"``).
 
         Example:
             >>> TextTokens.from_explanation(TokenShap(clf).explain("Superb!"))   # doctest: +SKIP
@@ -118,6 +131,8 @@ class TextTokens(NbxWidget):
         names, target = getattr(e, "output_names", None), getattr(e, "target", None)
         if names and target is not None and "prediction_label" not in kwargs:
             kwargs["prediction_label"] = f"f({names[int(np.asarray(target).reshape(-1)[0])]})"
+        for name, value in token_extras(e).items():
+            kwargs.setdefault(name, value)
         w = cls(tokens, values, **kwargs)
         w.explanation = e
         return w
@@ -199,6 +214,24 @@ class TextTokens(NbxWidget):
         self.update(tokens=s.tokens, values=values, dropped=mask.astype(np.float64),
                     prediction=float(probs[s.target]), prediction_label=s.label(), base_value=base)
         self.explanation = explanation
+
+
+def token_extras(explanation: Any) -> dict[str, Any]:
+    """The TextTokens traits a text explanation's diagnostics fill: ``details``, ``note``, ``base_label``.
+
+    Example:
+        >>> from nbexplain.explanation import Explanation
+        >>> e = Explanation(np.ones(2), feature_names=["ab", "c"], diagnostics={"details": ["a + b", ""]}, _single=True)
+        >>> token_extras(e)
+        {'details': ['a + b', ''], 'note': ''}
+    """
+    from .heatmap import explanation_note
+
+    diag = getattr(explanation, "diagnostics", None) or {}
+    out: dict[str, Any] = {"details": [str(d) for d in diag.get("details", [])], "note": explanation_note(explanation)}
+    if diag.get("base_label"):
+        out["base_label"] = str(diag["base_label"])
+    return out
 
 
 @dataclass

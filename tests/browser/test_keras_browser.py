@@ -27,14 +27,6 @@ from .lab import (
 pytestmark = [pytest.mark.browser, pytest.mark.notebook("keras.ipynb")]
 
 
-def _engine_ready() -> bool:
-    from tests.keras_nets import engine_finds_keras_layers
-
-    return engine_finds_keras_layers()
-
-
-@pytest.mark.xfail("not _engine_ready()", strict=True, reason="Grad-CAM finds no Keras layer until "
-                   "explainers/layers.py walks keras_models.named_layers (see tests/test_keras_layers.py)")
 def test_keras_grad_cam_heatmap_and_kernel_shap_bars(page: Page, nb: Notebook) -> None:
     errors = collect_console_errors(page)
     run_all(nb)
