@@ -62,6 +62,28 @@ def _control(control: Any) -> Any:
     return _NullControl() if control is None else control
 
 
+def preprocessed(model: Any, preprocess: Any) -> Any:
+    """``model`` called on ``preprocess(x)``: a module holding the user's model (guarded with it).
+
+    Example:
+        >>> import torch
+        >>> m = preprocessed(torch.nn.Identity(), lambda x: 2 * x)
+        >>> m(torch.ones(1, 2)).tolist()
+        [[2.0, 2.0]]
+    """
+    import torch
+
+    class Preprocessed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, x: Any) -> Any:
+            return self.model(preprocess(x))
+
+    return Preprocessed()
+
+
 def detect_kind(X: Any) -> str:
     """``"text"`` for strings, ``"table"`` for 2-D arrays, ``"image"`` for 3-D / 4-D arrays.
 
@@ -98,6 +120,9 @@ class ExplainSession:
     ``{feature: [values]}`` for what-if dropdowns. ``returns``: what the model outputs,
     ``"probabilities"`` or ``"logits"`` (default ``"auto"``: detected once, by
     :func:`nbexplain.output_kind.detect`, the same rule for every explainer and view).
+    ``preprocess``: for images, what turns a picture of ``X`` into the model's input (a
+    torchvision ``Normalize``, say): predictions and every method run the model on
+    ``preprocess(x)`` while ``X``, the maps and the what-if stay in the picture's own values.
     ``tokenizer``: with texts and a ``transformers`` classifier, its tokenizer; the model is then
     wrapped in :class:`nbexplain.TextExplainer` (words, not sub-word pieces; Integrated Gradients
     on the embeddings and the model-agnostic methods on the same words).
@@ -131,6 +156,7 @@ class ExplainSession:
         seed: int = 0,
         returns: str = "auto",
         tokenizer: Any = None,
+        preprocess: Any = None,
     ) -> None:
         if tokenizer is not None:  # a transformers classifier: explained in words, both families
             from .text.hf import TextExplainer
@@ -155,6 +181,11 @@ class ExplainSession:
                 background = table_input(background, "background", self.encoding)[0]
         #: The model as the explainers call it: on coded rows, decoded to the user's DataFrame first.
         self.model_input = model if self.encoding is None else frame_model(model, self.encoding)
+        #: For images the model expects normalised (``preprocess``): X stays the picture the user
+        #: sees, the model gets ``preprocess(x)``, and the maps are drawn over the picture.
+        self.preprocess = self._check_preprocess(preprocess, model)
+        if self.preprocess is not None:
+            self.model_input = preprocessed(model, self.preprocess)
         self.seed = int(seed)
         if self.kind == "text":
             self.texts: list[str] | None = check_texts(X, "X")
@@ -241,6 +272,17 @@ class ExplainSession:
                 raise ValueError(f"categorical feature {self.feature_names[j]!r} has no values; list them")
             out[j] = [(float(v), str(v) if label is None else str(label)) for v, label in items]
         return out
+
+    def _check_preprocess(self, preprocess: Any, model: Any) -> Any:
+        if preprocess is None:
+            return None
+        if not callable(preprocess):
+            raise TypeError(f"preprocess must be a callable tensor -> tensor (e.g. torchvision's Normalize), got "
+                            f"{type(preprocess).__name__}")
+        if self.kind != "image" or not is_torch_module(model):
+            raise ValueError("preprocess= goes with images and a torch model: X holds the pictures as the user "
+                             "sees them and the model is called on preprocess(x)")
+        return preprocess
 
     def _methods(self, methods: Any) -> list[str]:
         if methods == "auto":
@@ -430,7 +472,9 @@ class ExplainSession:
 
             data = self.background if (self.kind == "table" and uses_data(method)) else None
             enc = self.encoding
-            if enc is None:
+            if self.preprocess is not None:  # every image method calls the model on preprocess(x)
+                self._explainers[method] = get_explainer(method, self.model, data=data, preprocess=self.preprocess)
+            elif enc is None:
                 self._explainers[method] = get_explainer(method, self.model, data=data)
             elif method in _FRAME_AWARE:  # explains in the DataFrame's columns, calls the model with the frame
                 self._explainers[method] = get_explainer(method, self.model, data=data, encoding=enc)

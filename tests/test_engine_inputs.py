@@ -270,3 +270,24 @@ def test_grad_cam_over_token_positions_of_token_ids_matches_captum(tokens) -> No
     assert e.values.shape == tuple(ids.shape) and e.layout == "tokens" and e.diagnostics["layer"] == "conv"
     _close(e.values, ref)
     assert hook_count(model) == 0
+
+
+def test_the_session_runs_the_model_on_preprocessed_pictures_and_draws_over_the_pictures() -> None:
+    from nbexplain.session import ExplainSession
+
+    torch.manual_seed(5)
+    cnn = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+    mean, std = torch.tensor([0.5, 0.4, 0.3]).view(1, 3, 1, 1), torch.tensor([0.2, 0.25, 0.3]).view(1, 3, 1, 1)
+    normalize = lambda t: (t - mean) / std  # noqa: E731
+    pictures = torch.rand(6, 3, 6, 6)
+    s = ExplainSession(cnn, pictures.numpy(), methods=["integrated_gradients", "grad_cam"], preprocess=normalize)
+    with torch.no_grad():
+        ref = cnn(normalize(pictures)).softmax(-1).double().numpy()
+    np.testing.assert_allclose(s.probabilities(), ref, atol=1e-6)
+    e = s.explain(2, "integrated_gradients")
+    np.testing.assert_allclose(e.data, pictures[2].numpy())  # the picture, not the model's input
+    direct = IntegratedGradients(cnn, preprocess=normalize).explain(pictures[2:3], target=int(s.predicted[2]))
+    np.testing.assert_allclose(e.values, direct.values[0], atol=1e-6)
+    assert s.explain(2, "grad_cam").values.shape == (6, 6)
+    with pytest.raises(ValueError, match="preprocess= goes with images and a torch model"):
+        ExplainSession(lambda X: X, np.zeros((3, 4)), preprocess=normalize)

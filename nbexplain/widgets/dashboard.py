@@ -72,6 +72,8 @@ class Dashboard(ExplainMixin, EditMixin, TabsMixin, ClosesTree, ipywidgets.VBox)
     probabilities or logits; for text, an object whose ``predict_proba(list[str])`` works (see
     :func:`nbexplain.text.train_text_classifier`), or a ``transformers`` classifier with its
     ``tokenizer=`` (Integrated Gradients on its embeddings beside token SHAP, on the same words).
+    ``preprocess=``: for images a model expects normalised, the normalisation (the model and every
+    method get ``preprocess(x)``; the pictures, maps and patch what-if stay as ``X`` shows them).
     ``X``: a table ``(n, F)``, images
     ``(n, C, H, W)`` / ``(n, H, W)`` or a list of texts; ``y``: class indices (enables the
     misclassified filter, the confusion matrix and the bias view). ``methods``: one to four
@@ -117,13 +119,14 @@ class Dashboard(ExplainMixin, EditMixin, TabsMixin, ClosesTree, ipywidgets.VBox)
         sync: bool = False,
         seed: int = 0,
         tokenizer: Any = None,
+        preprocess: Any = None,
     ) -> None:
         if not isinstance(global_samples, int) or global_samples < 1:
             raise ValueError(f"global_samples must be a positive int, got {global_samples!r}")
         self.session = ExplainSession(
             model, X, y, methods=methods, feature_names=feature_names, class_names=class_names,
             background=background, X_train=X_train, y_train=y_train, categorical=categorical, seed=seed,
-            tokenizer=tokenizer,
+            tokenizer=tokenizer, preprocess=preprocess,
         )
         s = self.session
         self.kind = s.kind
