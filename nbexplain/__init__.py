@@ -42,8 +42,8 @@ _WIDGETS = (
 )
 
 # Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).
-_SUBMODULES = ("anatomy", "datasets", "diagnostics", "explainers", "perturb", "session", "tasks", "text", "validate",
-               "widgets")
+_SUBMODULES = ("anatomy", "datasets", "diagnostics", "explainers", "metrics", "perturb", "session", "tasks", "text",
+               "validate", "widgets")
 
 # Compute-side names loaded on first access: name -> module that defines it.
 _LAZY: dict[str, str] = {
