@@ -1,15 +1,19 @@
 /**
  * The feature-bars view (`_view = "feature_bars"`): signed importances as bars or a waterfall,
  * a top-k slider (with its value, "8 of 30"), a mode select and optional what-if sliders that
- * send the sample to Python. The rows are one grid sized to the panel (`css/featurebars.css`).
+ * send the sample to Python. With `errors` (standard errors), each bar carries a whisker of ±2
+ * standard errors (`errorbars.ts`). The rows are one grid sized to the panel (`css/featurebars.css`).
  */
 import { layoutBars, orderByMagnitude, type BarGeometry } from "./barlayout";
 import { createViewBase, safeDraw } from "./common";
 import { formatValue, h, labelled, rangeInput, selectInput } from "./dom";
+import { errorText, whiskerNote, withWhiskers, type Whisker } from "./errorbars";
 import { getBool, getFloatArray, getNumber, getOptionalNumber, getString, getStringList, type Model } from "./traits";
 import { choiceIndex, parseCategories, WhatIf, type Category } from "./whatif";
 
-const DRAW_TRAITS = ["values", "feature_names", "feature_values", "base_value", "prediction", "prediction_label", "mode", "top_k"];
+const DRAW_TRAITS = [
+  "values", "feature_names", "feature_values", "base_value", "prediction", "prediction_label", "mode", "top_k", "errors",
+];
 
 /** The elements of one feature row, kept across redraws so a dragged slider survives. */
 interface RowEls {
@@ -17,6 +21,7 @@ interface RowEls {
   name: HTMLSpanElement;
   fvalue: HTMLSpanElement;
   bar: HTMLDivElement;
+  whisker: HTMLDivElement;
   value: HTMLSpanElement;
   whatif: HTMLSpanElement;
 }
@@ -28,11 +33,23 @@ function buildRow(index: number): RowEls {
   const fvalue = h("span", "nbx-bar-fvalue");
   const track = h("div", "nbx-bar-track");
   const bar = h("div", "nbx-bar");
-  track.append(bar);
+  const whisker = h("div", "nbx-bar-whisker");
+  whisker.hidden = true;
+  track.append(bar, whisker);
   const value = h("span", "nbx-bar-value");
   const whatif = h("span", "nbx-whatif-cell");
   row.append(name, fvalue, track, value, whatif);
-  return { row, name, fvalue, bar, value, whatif };
+  return { row, name, fvalue, bar, whisker, value, whatif };
+}
+
+/** Place a whisker (±2 standard errors) on its track, or hide it. */
+function placeWhisker(el: HTMLDivElement, w: Whisker | undefined): void {
+  el.hidden = !w;
+  if (!w) return;
+  el.style.left = `${w.left}%`;
+  el.style.width = `${w.width}%`;
+  el.dataset.lo = String(w.lo);
+  el.dataset.hi = String(w.hi);
 }
 
 function placeBar(bar: HTMLDivElement, g: { left: number; width: number; value: number }): void {
@@ -61,6 +78,8 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   const baseValue = h("span", "nbx-base-value");
   const prediction = h("span", "nbx-prediction");
   summary.append(h("span", "nbx-summary-label", "base value"), baseValue, h("span", "nbx-summary-label", "prediction"), prediction);
+  const errorNote = h("div", "nbx-error-note", whiskerNote());
+  errorNote.hidden = true;
   const list = h("div", "nbx-bar-list");
   const baseRow = buildRow(-1);
   baseRow.row.className = "nbx-bar-row nbx-waterfall-base";
@@ -70,12 +89,13 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   endRow.row.className = "nbx-bar-row nbx-waterfall-end";
   const tooltip = h("div", "nbx-tooltip");
   tooltip.hidden = true;
-  base.body.append(controls, summary, list, tooltip);
+  base.body.append(controls, summary, errorNote, list, tooltip);
 
   let rows: RowEls[] = [];
   let names: string[] = [];
   let values: Float32Array = new Float32Array(0);
   let fvalues: Float32Array | null = null;
+  let errors: Float32Array | null = null;
   let categories: Array<Category[] | null> = [];
 
   /** A feature value as text: the category's label for a categorical feature, else the number. */
@@ -103,7 +123,8 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
 
   const showTooltip = (i: number, event: MouseEvent): void => {
     const fv = fvalues ? ` = ${valueText(i)}` : "";
-    tooltip.textContent = `${names[i] ?? `feature ${i}`}${fv}: attribution ${formatValue(values[i])}`;
+    const err = errorText(values[i], errors?.[i], formatValue);
+    tooltip.textContent = `${names[i] ?? `feature ${i}`}${fv}: attribution ${formatValue(values[i])}${err}`;
     tooltip.hidden = false;
     const rect = base.root.getBoundingClientRect();
     tooltip.style.left = `${event.clientX - rect.left + 12}px`;
@@ -116,7 +137,10 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
     const baseVal = getOptionalNumber(model, "base_value");
     const pred = getOptionalNumber(model, "prediction");
     const order = orderByMagnitude(values);
-    const layout = layoutBars(values, order, getNumber(model, "top_k", 0), isWaterfall ? "waterfall" : "bars", baseVal);
+    const kind = isWaterfall ? "waterfall" : "bars";
+    const { layout, whiskers } = withWhiskers(
+      layoutBars(values, order, getNumber(model, "top_k", 0), kind, baseVal), values, errors, kind);
+    errorNote.hidden = whiskers.size === 0;
     base.root.classList.toggle("nbx-mode-waterfall", isWaterfall);
     list.style.setProperty("--nbx-zero", `${layout.basePos}%`);
     const fill = (i: number, g: BarGeometry): void => {
@@ -125,6 +149,7 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
       r.fvalue.textContent = valueText(i);
       r.value.textContent = formatValue(values[i]);
       placeBar(r.bar, g);
+      placeWhisker(r.whisker, whiskers.get(i));
     };
     const byIndex = new Map(layout.rows.map((g) => [g.index, g]));
     for (const [i, g] of byIndex) fill(i, g);
@@ -163,6 +188,8 @@ export function renderFeatureBars(model: Model, el: HTMLElement): () => void {
   const draw = (): void => {
     values = getFloatArray(model, "values")?.data ?? new Float32Array(0);
     fvalues = getFloatArray(model, "feature_values")?.data ?? null;
+    const errs = getFloatArray(model, "errors")?.data ?? null;
+    errors = errs && errs.length === values.length ? errs : null;
     names = getStringList(model, "feature_names");
     categories = parseCategories(model.get("categories"), values.length);
     ensureRows(values.length);

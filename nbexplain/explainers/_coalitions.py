@@ -1,19 +1,17 @@
-"""Coalitions for KernelSHAP (all of them, or a paired Shapley-kernel sample), players and background.
+"""Coalitions for KernelSHAP (all of them; the kernel and its solve), players and background.
 
-Two pure numpy pieces used by :class:`nbexplain.explainers.kernel_shap.KernelShap`:
+Pure numpy pieces used by :class:`nbexplain.explainers.kernel_shap.KernelShap`:
 
 - :func:`all_coalitions` and :func:`shapley_from_values`: every subset of ``M`` players and the
   Shapley formula ``phi_i = sum_S |S|!(M-|S|-1)!/M! (v(S+i) - v(S))``. The formula is used rather than
   a weighted least-squares solve over all coalitions: its weights are positive and bounded, so there
   is no ill-conditioned normal matrix and no "infinite" weight for the empty and full coalitions;
   efficiency (sum phi = v(full) - v(empty)) holds by telescoping, to float rounding.
-- :func:`sample_coalitions` and :func:`solve_kernel`: shap's KernelExplainer scheme, batched. Sizes
-  ``s`` and ``M - s`` are taken as a pair; a pair whose kernel share of the budget covers all its
-  coalitions is enumerated (from the ends, ``s = 1`` first), the rest are drawn with sizes in
-  proportion to the kernel weight (stratified: counts per size rounded, not drawn; within a size,
-  blocks of random permutations), each paired with its complement (antithetic). The weighted
-  least squares is solved with the efficiency constraint eliminated exactly (last player's value =
-  total - the others), for all explained samples at once (one design matrix).
+- :func:`kernel_size_shares` and :func:`solve_kernel`: the Shapley kernel's weight per coalition
+  size, and the kernel-weighted least squares solved with the efficiency constraint eliminated
+  exactly (last player's value = total - the others), for all explained samples at once (one
+  design matrix). The paired, stratified sample itself, its standard errors and the adaptive
+  rounds are in :mod:`nbexplain.explainers._kernel_sample`.
 
 Example:
     >>> import numpy as np
@@ -28,7 +26,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from math import comb, factorial
+from math import factorial
 
 import numpy as np
 
@@ -77,90 +75,6 @@ def kernel_size_shares(m: int) -> np.ndarray:
     s = np.arange(1, m)
     w = (m - 1) / (s * (m - s))
     return w / w.sum()
-
-
-def sample_coalitions(m: int, n_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coalitions ``(C, m)`` bool, their kernel weights ``(C,)`` and a half label ``(C,)`` (-1: enumerated).
-
-    Duplicate draws are merged (weights added), so ``C <= n_samples``. The half label (0 or 1,
-    by pair) lets the caller solve on each half of the random part to estimate the error.
-
-    Example:
-        >>> Z, w, half = sample_coalitions(5, 40, np.random.default_rng(0))
-        >>> bool(abs(w.sum() - 1) < 1e-12), Z.shape[1]
-        (True, 5)
-    """
-    shares = kernel_size_shares(m)
-    pair_share = {s: shares[s - 1] + (shares[m - s - 1] if s != m - s else 0.0) for s in range(1, m // 2 + 1)}
-    budget, left = float(n_samples), 1.0
-    rows: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
-    done = 0
-    for s in range(1, m // 2 + 1):
-        count = comb(m, s) * (1 if s == m - s else 2)
-        if budget * pair_share[s] / left < count - 1e-9:
-            break
-        for size in {s, m - s}:
-            Zs = _subsets_of_size(m, size)
-            rows.append(Zs)
-            weights.append(np.full(len(Zs), shares[size - 1] / len(Zs)))
-        budget -= count
-        left -= pair_share[s]
-        done = s
-    enumerated = np.concatenate(rows) if rows else np.zeros((0, m), dtype=bool)
-    w_enum = np.concatenate(weights) if weights else np.zeros(0)
-    n_pairs = int(budget) // 2
-    if n_pairs == 0 or left <= 1e-12:
-        return enumerated, w_enum, np.full(len(enumerated), -1)
-    Zr, w_half = _stratified_draws(m, [(s, pair_share[s]) for s in range(done + 1, m // 2 + 1)], n_pairs, rng)
-    sampled = np.concatenate([Zr, ~Zr])
-    half = np.concatenate([np.arange(len(Zr)) % 2] * 2)
-    w_s = np.concatenate([w_half, w_half])
-    # merge duplicates within each half (identical coalitions need one model evaluation)
-    key = np.concatenate([np.packbits(sampled, axis=1), half[:, None].astype(np.uint8)], axis=1)
-    uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    w_u = np.bincount(inverse.ravel(), weights=w_s, minlength=len(uniq))
-    return (np.concatenate([enumerated, sampled[first]]), np.concatenate([w_enum, w_u]),
-            np.concatenate([np.full(len(enumerated), -1), half[first]]))
-
-
-def _stratified_draws(m: int, pairs: list[tuple[int, float]], n_pairs: int,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``n_pairs`` coalitions (each stands for itself and its complement) and their weights.
-
-    Pair counts per size are the kernel shares rounded (largest remainder, so sizes are stratified
-    rather than drawn); within a size, coalitions are consecutive blocks of random permutations,
-    so each is a uniform random subset and every feature appears about equally often.
-    """
-    share = np.array([sh for _, sh in pairs])
-    exact = n_pairs * share / share.sum()
-    counts = np.floor(exact).astype(np.int64)
-    rest = n_pairs - counts.sum()
-    if rest > 0:
-        frac = exact - counts + rng.random(len(counts)) * 1e-9
-        counts[np.argsort(-frac)[:rest]] += 1
-    rows, weights = [], []
-    for (size, sh), c in zip(pairs, counts, strict=True):
-        if c == 0:
-            continue
-        per_perm = m // size
-        perms = np.argsort(rng.random((-(-c // per_perm), m)), axis=1)
-        blocks = perms[:, : per_perm * size].reshape(-1, size)[:c]
-        Z = np.zeros((c, m), dtype=bool)
-        np.put_along_axis(Z, blocks, True, axis=1)
-        rows.append(Z)
-        weights.append(np.full(c, sh / share[counts > 0].sum() * share.sum() / (2 * c)))
-    order = rng.permutation(int(counts.sum()))  # mixes sizes across the two halves
-    return np.concatenate(rows)[order], np.concatenate(weights)[order]
-
-
-def _subsets_of_size(m: int, s: int) -> np.ndarray:
-    from itertools import combinations
-
-    combos = np.array(list(combinations(range(m), s)), dtype=np.int64).reshape(-1, s)
-    Z = np.zeros((len(combos), m), dtype=bool)
-    np.put_along_axis(Z, combos, True, axis=1)
-    return Z
 
 
 def solve_kernel(Z: np.ndarray, w: np.ndarray, v: np.ndarray, v0: np.ndarray, v1: np.ndarray) -> np.ndarray:

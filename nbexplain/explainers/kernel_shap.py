@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,10 +26,14 @@ from nbexplain.explainers._coalitions import (
     all_coalitions,
     check_groups,
     player_names,
-    sample_coalitions,
     shapley_from_values,
-    solve_kernel,
     summarise_background,
+)
+from nbexplain.explainers._kernel_sample import (
+    adaptive_values,
+    error_bound_z,
+    first_round,
+    sampled_values,
 )
 from nbexplain.explainers._targets import resolve_target, target_indices
 from nbexplain.explainers.shap_tabular import tabular_matrix
@@ -43,6 +48,7 @@ from nbexplain.validate import (
     check_class_names,
     check_int,
     check_model_output,
+    check_number,
     checked_predict,
     column_names,
     explain_model_error,
@@ -65,10 +71,19 @@ class KernelShap:
     then one per group. With ``M <= exact_max_features`` players all ``2**M`` coalitions are
     evaluated and the values are exact (the Shapley formula on ``v``, chosen over a weighted least
     squares on all coalitions for its positive, bounded weights: no ill-conditioned solve); above,
-    ``n_samples`` coalitions
-    (``"auto"``: ``2*M + 2048``) are drawn as in shap's KernelExplainer, paired, with the
-    efficiency constraint exact, and ``diagnostics["error_estimate"]`` gives the largest per-feature
-    difference between the two halves of the sample, halved (about one standard error).
+    coalitions are drawn as in shap's KernelExplainer, paired and stratified, with the efficiency
+    constraint exact (:mod:`nbexplain.explainers._kernel_sample`). ``n_samples="auto"`` samples in
+    rounds (``2*M + 256`` coalitions, then 128 or 20% more a round, from one seeded stream) and
+    stops each sample when every value's standard error is at most ``tol / z`` of its largest
+    ``|value|``, ``z`` the Bonferroni bound for ``M`` values at 95% (3.02 for 20), so that all ``M``
+    errors stay within ``tol`` of the largest value with about 95% probability; or at
+    ``max_samples`` coalitions (default ``4 * (2*M + 2048)``; a warning names the samples that
+    stopped there). An int ``n_samples`` draws that many coalitions at once.
+    ``diagnostics`` (documented keys, sliced with the samples): ``"std_error"`` ``(n, M)``, the
+    standard error of each value from the sampling (the delta method on the weighted least
+    squares; 0 when exact), ``"error_estimate"`` ``(n,)`` its largest per sample,
+    ``"n_coalitions"`` the most distinct coalitions any sample used, ``"coalitions"`` ``(n,)`` per
+    sample, ``"converged"`` ``(n,)`` and ``"tol"`` (adaptive runs), ``"exact"``.
     ``batch_size``: rows per model call (samples x coalitions x background rows, tiled).
     ``link``: ``"identity"`` (values in the model's output space) or ``"logit"`` (values in
     log-odds: ``v(S) = logit(sum_b w_b f(x_S, b))``, base value ``logit`` of the mean output over
@@ -101,7 +116,8 @@ class KernelShap:
 
     def __init__(self, model_or_predict: Any, background: Any, *, feature_names: Sequence[str] | None = None,
                  class_names: Sequence[str] | None = None, groups: Sequence[Sequence[int]] | None = None,
-                 exact_max_features: int = 16, n_samples: int | str = "auto", seed: int = 0,
+                 exact_max_features: int = 16, n_samples: int | str = "auto", tol: float = 0.01,
+                 max_samples: int | None = None, seed: int = 0,
                  background_size: int | None = None, background_summary: str = "kmeans",
                  output: str = "auto", batch_size: int = 2 ** 16, link: str = "identity",
                  encoding: FrameEncoding | None = None) -> None:
@@ -132,10 +148,14 @@ class KernelShap:
             # fewer coalitions than 2 per player + the two ends leave the solve underdetermined: values and
             # error estimate would be noise reported as exact
             check_int(n_samples, "n_samples", min=2 * M + 2)
+        self.tol = check_number(tol, "tol (the largest error, relative to the largest |value|)", min=0.0,
+                                min_open=True)
+        self.max_samples = 4 * (2 * M + 2048) if max_samples is None else check_int(max_samples, "max_samples",
+                                                                                    min=first_round(M))
         self.feature_names = player_names(feature_names, self.groups, F, groups is not None)
         self.class_names = check_class_names(class_names)
         self.exact_max_features, self.seed, self.output, self.batch_size = int(exact_max_features), int(seed), output, batch_size
-        self.n_samples = 2 * M + 2048 if n_samples == "auto" else int(n_samples)
+        self.n_samples: int | str = "auto" if n_samples == "auto" else int(n_samples)
         enc = self.encoding
         self.background, self.background_weights = summarise_background(
             bg, background_size, background_summary, self.seed, categorical=enc.categorical_indices if enc else None,
@@ -184,19 +204,18 @@ class KernelShap:
             raise ValueError(f"the model returned {bg_pred.shape[1]} outputs on the background but {k} on X; "
                              "it must return the same (n, k) for any rows")
         base = self._linked(self.background_weights @ bg_pred[:, targets], "the background (its mean output)")
-        exact = M <= self.exact_max_features or self.n_samples >= 2 ** M - 2
+        budget = 2 * M + 2048 if self.n_samples == "auto" else int(self.n_samples)
+        exact = M <= self.exact_max_features or budget >= 2 ** M - 2
         if exact:
             Z = all_coalitions(M)
             v = np.empty((n, len(Z)))
             v[:, 1:-1] = self._linked(self._game(X, Z[1:-1], targets, k), "masked rows (their mean output)")
             v[:, 0], v[:, -1] = base, outputs
             values = shapley_from_values(v, M)
-            diag: dict[str, Any] = {"n_coalitions": len(Z), "exact": True}
+            diag: dict[str, Any] = {"n_coalitions": len(Z), "coalitions": np.full(n, len(Z)), "exact": True,
+                                    "std_error": np.zeros((n, M)), "error_estimate": np.zeros(n)}
         else:
-            Z, w, half = sample_coalitions(M, self.n_samples, np.random.default_rng(self.seed))
-            v = self._linked(self._game(X, Z, targets, k), "masked rows (their mean output)")
-            values = solve_kernel(Z, w, v, base, outputs)
-            diag = {"n_coalitions": len(Z), "exact": False, "error_estimate": _half_error(Z, w, half, v, base, outputs)}
+            values, diag = self._sampled(X, targets, k, base, outputs)
         data = X if self.groups_are_features else None
         if data is None:
             diag["inputs"] = X
@@ -204,10 +223,40 @@ class KernelShap:
             values, base, data, feature_names=self.feature_names, output_names=self.class_names, target=targets,
             outputs=outputs, method="kernel_shap_exact" if exact else "kernel_shap", diagnostics=diag,
             params={"seed": self.seed, "n_samples": None if exact else self.n_samples, "output": self.output,
+                    "tol": self.tol if self.n_samples == "auto" and not exact else None,
                     "background_rows": len(self.background), "players": M, "link": self.link,
                     "groups": None if self.groups_are_features else [list(map(int, g)) for g in self.groups]},
             encoding=self.encoding if data is not None else None,
         )
+
+    def _sampled(self, X: np.ndarray, targets: np.ndarray, k: int, base: np.ndarray,
+                 outputs: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """Sampled values and their diagnostics: a fixed budget, or adaptive rounds (``n_samples="auto"``)."""
+        n, M = len(X), self.n_players
+
+        def game(rows: np.ndarray, Z: np.ndarray) -> np.ndarray:
+            return self._linked(self._game(X[rows], Z, targets[rows], k), "masked rows (their mean output)")
+
+        rng = np.random.default_rng(self.seed)
+        if self.n_samples != "auto":
+            values, se, c = sampled_values(game, n, M, base, outputs, int(self.n_samples), rng)
+            used = np.full(n, c)
+            diag: dict[str, Any] = {}
+        else:
+            first, z = first_round(M), error_bound_z(M)
+            values, se, used, ok = adaptive_values(game, n, M, base, outputs, tol=self.tol / z, first=first,
+                                                   step=128, growth=0.2, cap=self.max_samples, plan=first, rng=rng)
+            diag = {"converged": ok, "tol": self.tol}
+            if not ok.all():
+                rel = se.max(1) / np.maximum(np.abs(values).max(1), 1e-300)
+                bad = np.flatnonzero(~ok)
+                warnings.warn(f"KernelShap: {len(bad)} of {n} samples (first: {bad[:5].tolist()}) stopped at "
+                              f"max_samples={self.max_samples} coalitions with a standard error up to "
+                              f"{rel[bad].max():.2%} of their largest |value| (tol={self.tol} asks for "
+                              f"{self.tol / z:.2%}); diagnostics['std_error'] has them. Raise max_samples or tol",
+                              UserWarning, stacklevel=4)
+        return values, {"n_coalitions": int(used.max()), "coalitions": used, "exact": False, "std_error": se,
+                        "error_estimate": se.max(1), **diag}
 
     def _linked(self, p: np.ndarray, what: str) -> np.ndarray:
         """``p`` through the link: as is (identity), or ``log(p / (1 - p))`` (logit; p must lie in (0, 1))."""
@@ -316,15 +365,3 @@ def _check_k(got: int, k: int) -> None:
         raise ValueError(f"the model returned {got} outputs on masked rows but {k} on X; it must return the "
                          "same (n, k) for any rows")
 
-
-def _half_error(Z: np.ndarray, w: np.ndarray, half: np.ndarray, v: np.ndarray, v0: np.ndarray,
-                v1: np.ndarray) -> np.ndarray:
-    """Per sample: max over players of |phi(half 0) - phi(half 1)| / 2 (about one standard error)."""
-    parts = []
-    for h in (0, 1):
-        keep = half != (1 - h)
-        if (half == h).sum() == 0:  # no second half to compare with: no estimate (not a zero error)
-            return np.full(len(v), np.nan)
-        wh = np.where(half == h, w * 2, w)[keep]
-        parts.append(solve_kernel(Z[keep], wh, v[:, keep], v0, v1))
-    return np.abs(parts[0] - parts[1]).max(axis=1) / 2

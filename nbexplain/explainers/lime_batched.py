@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from nbexplain.explainers._seed_spread import seed_spread
 from nbexplain.explainers._targets import callable_objective, is_callable_target, resolve_target
 from nbexplain.explainers.shap_tabular import default_predict_fn, tabular_matrix
 from nbexplain.explanation import Explanation
@@ -75,6 +76,15 @@ class LimeTabularBatched:
     intercept; ``diagnostics["score"]`` its weighted R^2 and ``diagnostics["local_prediction"]``
     its prediction at the sample.
 
+    ``n_seeds=k > 1`` measures how much LIME's sampling moves the values: the explanation is
+    run with seeds ``seed .. seed+k-1`` (k model calls), ``values`` (and intercept, score, local
+    prediction) are the mean over the runs, and ``diagnostics`` adds ``"seed_std"`` ``(n, F)``, the
+    standard deviation of a value over the runs (ddof=1), ``"std_error"`` ``(n, F)`` =
+    ``seed_std / sqrt(k)``, the standard error of the mean shown, ``"topk_overlap"`` ``(n,)``, the
+    mean over pairs of runs of the share of their top ``"top_k"`` = ``min(5, F)`` features by
+    ``|value|`` they have in common (1: the same top features every run), and ``"n_seeds"``.
+    ``n_seeds=1`` (default) is one run, as fast as before, without these keys.
+
     Example:
         >>> import numpy as np
         >>> from sklearn.linear_model import LogisticRegression
@@ -88,7 +98,7 @@ class LimeTabularBatched:
     def __init__(self, model_or_predict: Any, training_data: Any, *, feature_names: Sequence[str] | None = None,
                  class_names: Sequence[str] | None = None, categorical_features: Sequence[int] | None = None,
                  discretize_continuous: bool = True, discretizer: str = "quartile",
-                 kernel_width: float | None = None, num_samples: int = 5000, seed: int = 0,
+                 kernel_width: float | None = None, num_samples: int = 5000, seed: int = 0, n_seeds: int = 1,
                  output: str | None = None, encoding: FrameEncoding | None = None) -> None:
         data, self.encoding = table_input(training_data, "training_data", encoding)
         if data is None:
@@ -100,6 +110,7 @@ class LimeTabularBatched:
         feature_names = check_feature_names(feature_names, F, what="training_data")
         num_samples = check_int(num_samples, "num_samples", min=10)
         check_int(seed, "seed", min=0)
+        self.n_seeds = check_int(n_seeds, "n_seeds (runs with seeds seed, seed+1, ...)", min=1)
         if kernel_width is not None:
             kernel_width = check_number(kernel_width, "kernel_width", min=0.0, min_open=True)
         if categorical_features is not None and (isinstance(categorical_features, (str, bytes)) or any(
@@ -205,13 +216,15 @@ class LimeTabularBatched:
             self._bin_values[f], self._bin_starts[f] = vals, starts
 
     def __repr__(self) -> str:
+        seeds = f", n_seeds={self.n_seeds}" if self.n_seeds > 1 else ""
         return (f"LimeTabularBatched(features={self.n_features}, num_samples={self.num_samples}, "
-                f"discretize_continuous={self.discretize_continuous}, seed={self.seed})")
+                f"discretize_continuous={self.discretize_continuous}, seed={self.seed}{seeds})")
 
-    def _perturb(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One row's neighbourhood: (surrogate inputs Z (S, F), model inputs (S, F)); row 0 is ``x``."""
+    def _perturb(self, x: np.ndarray, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One row's neighbourhood (``seed``: default the explainer's): (surrogate inputs Z (S, F), model
+        inputs (S, F)); row 0 is ``x``."""
         S, F = self.num_samples, self.n_features
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.seed if seed is None else seed)
         u_pick = rng.random((S, F))
         Z = np.empty((S, F))
         inv = np.empty((S, F))
@@ -241,7 +254,7 @@ class LimeTabularBatched:
 
     @guarded
     def explain(self, X: Any, target: Any = None) -> Explanation:
-        """Explain each row of ``X`` (n, F) with one model call for all ``n * num_samples`` perturbations.
+        """Explain each row of ``X`` (n, F) with one model call for all ``n * num_samples`` perturbations (per seed).
 
         Example:
             >>> import numpy as np
@@ -254,11 +267,31 @@ class LimeTabularBatched:
             X = table_input(X, "X", self.encoding)[0]
         else:
             X = tabular_matrix(X, "X", self.n_features, columns=self._columns)
+        runs = [self._fit(X, target, self.seed + j) for j in range(self.n_seeds)]
+        coef, intercept, score, local, targets, y0 = runs[0]
+        diagnostics: dict[str, Any] = {}
+        if self.n_seeds > 1:
+            coefs = np.stack([r[0] for r in runs])
+            coef, intercept = coefs.mean(0), np.mean([r[1] for r in runs], 0)
+            score, local = np.mean([r[2] for r in runs], 0), np.mean([r[3] for r in runs], 0)
+            diagnostics = seed_spread(coefs, top_k=5)
+        return Explanation(
+            coef, intercept, X, feature_names=self.feature_names,
+            output_names=self.class_names if targets is not None else ["target"],
+            target=targets, outputs=y0, method="lime_tabular_batched",
+            params={"seed": self.seed, "num_samples": self.num_samples, "kernel_width": self.kernel_width,
+                    "discretize_continuous": self.discretize_continuous, "discretizer": self.discretizer,
+                    "categorical_features": self.categorical_features, "n_seeds": self.n_seeds},
+            diagnostics={"score": score, "local_prediction": local, **diagnostics}, encoding=self.encoding,
+        )
+
+    def _fit(self, X: np.ndarray, target: Any, seed: int) -> tuple[np.ndarray, ...]:
+        """One LIME run with ``seed``: coefficients, intercept, R^2, local prediction, targets, outputs at x."""
         n, S, F = X.shape[0], self.num_samples, self.n_features
         Zs = np.empty((n, S, F))
         inv = np.empty((n * S, F))
         for i in range(n):  # a loop over rows only; each row's S x F draws are vectorised
-            Zs[i], inv[i * S:(i + 1) * S] = self._perturb(X[i])
+            Zs[i], inv[i * S:(i + 1) * S] = self._perturb(X[i], seed)
         preds = check_model_output(self.predict(inv), "the model")  # the one model call
         if is_callable_target(target):
             y = np.asarray(callable_objective(target, preds, n * S), dtype=float).reshape(n, S)
@@ -273,15 +306,7 @@ class LimeTabularBatched:
             y = preds.reshape(n, S, -1)[np.arange(n), :, targets]
         coef, intercept, score = _weighted_ridge(Zs, y, self._kernel(Zs), alpha=1.0)
         local = intercept + np.einsum("nf,nf->n", coef, Zs[:, 0])
-        return Explanation(
-            coef, intercept, X, feature_names=self.feature_names,
-            output_names=self.class_names if targets is not None else ["target"],
-            target=targets, outputs=y[:, 0], method="lime_tabular_batched",
-            params={"seed": self.seed, "num_samples": S, "kernel_width": self.kernel_width,
-                    "discretize_continuous": self.discretize_continuous, "discretizer": self.discretizer,
-                    "categorical_features": self.categorical_features},
-            diagnostics={"score": score, "local_prediction": local}, encoding=self.encoding,
-        )
+        return coef, intercept, score, local, targets, y[:, 0]
 
     def _name(self, f: int) -> str:
         return self.feature_names[f] if self.feature_names is not None else f"column {f}"
@@ -346,3 +371,4 @@ def _ridge_rows(Z: np.ndarray, y: np.ndarray, w: np.ndarray, eye: np.ndarray, co
         coef[i], intercept[i] = c, ybar - m1 @ c
         # sklearn's r2 convention for a constant target: 1 if fitted exactly, else 0
         score[i] = 1 - ss_res / ss_tot if ss_tot > 0 else (0.0 if ss_res > 1e-12 else 1.0)
+

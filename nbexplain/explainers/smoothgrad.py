@@ -32,7 +32,7 @@ from nbexplain.validate import check_int, check_number
 
 #: Variant -> the method name's prefix.
 VARIANTS = {"mean": "smoothgrad", "squared": "smoothgrad_sq", "variance": "vargrad"}
-_OWN = ("n_samples", "noise", "seed", "variant")
+_OWN = ("n_samples", "noise", "seed", "variant", "n_seeds")
 
 
 class SmoothGrad(GradientExplainer):
@@ -51,6 +51,13 @@ class SmoothGrad(GradientExplainer):
     ``diagnostics``: each per-sample diagnostic of the base (e.g. IG's ``delta``), averaged over
     the copies.
 
+    ``n_seeds=k > 1`` (here or per call) measures the noise's own uncertainty: the explanation
+    runs with seeds ``seed .. seed+k-1``, ``values`` are the mean of the runs and ``diagnostics``
+    adds ``"seed_std"`` (shaped like ``values``: the standard deviation of a value over the runs,
+    ddof=1), ``"std_error"`` (``seed_std / sqrt(k)``, the standard error of the mean shown) and
+    ``"n_seeds"`` (:func:`~nbexplain.explainers._seed_spread.seed_spread`); tuple inputs give one
+    such Explanation per input. ``n_seeds=1`` (default) is one run, unchanged.
+
     Example:
         >>> import torch
         >>> from nbexplain.explainers.saliency import GradientXInput
@@ -60,7 +67,7 @@ class SmoothGrad(GradientExplainer):
     """
 
     def __init__(self, base: Any, n_samples: int = 25, noise: float = 0.15, seed: int = 0,
-                 variant: str = "mean", **engine_kwargs: Any) -> None:
+                 variant: str = "mean", n_seeds: int = 1, **engine_kwargs: Any) -> None:
         if not isinstance(base, GradientExplainer):
             if not (hasattr(base, "parameters") and callable(base)):
                 raise TypeError(f"SmoothGrad wraps a gradient explainer instance (e.g. Saliency(model)) or a "
@@ -73,11 +80,12 @@ class SmoothGrad(GradientExplainer):
                             f"{type(base).__name__}(...) or to explain(...)")
         self.base = base
         self.model = base.model
-        self.n_samples, self.noise, self.seed, self.variant = n_samples, noise, seed, variant
+        self.n_samples, self.noise, self.seed, self.variant, self.n_seeds = n_samples, noise, seed, variant, n_seeds
         self._check()
 
     def _check(self) -> None:
         check_int(self.n_samples, "n_samples", min=1)
+        check_int(self.n_seeds, "n_seeds (runs with seeds seed, seed+1, ...)", min=1)
         check_number(self.noise, "noise (a fraction of the input range)", min=0.0)
         check_int(self.seed, "seed", min=0)
         if self.variant not in VARIANTS:
@@ -106,12 +114,14 @@ class SmoothGrad(GradientExplainer):
         return f"{VARIANTS[self.variant]}({self.base.method})"
 
     def __repr__(self) -> str:
-        return f"SmoothGrad({self.base!r}, n_samples={self.n_samples}, noise={self.noise}, variant={self.variant!r})"
+        seeds = f", n_seeds={self.n_seeds}" if self.n_seeds > 1 else ""
+        return (f"SmoothGrad({self.base!r}, n_samples={self.n_samples}, noise={self.noise}, "
+                f"variant={self.variant!r}{seeds})")
 
     def params(self) -> dict[str, Any]:
-        """The base's parameters plus ``n_samples``, ``noise``, ``seed``, ``variant`` and ``base``."""
+        """The base's parameters plus ``n_samples``, ``noise``, ``seed``, ``variant``, ``n_seeds`` and ``base``."""
         return {**self.base.params(), "n_samples": self.n_samples, "noise": self.noise, "seed": self.seed,
-                "variant": self.variant, "base": self.base.method}
+                "variant": self.variant, "n_seeds": self.n_seeds, "base": self.base.method}
 
     def call_options(self) -> Sequence[str]:
         """SmoothGrad's own options and the base's."""
@@ -129,6 +139,15 @@ class SmoothGrad(GradientExplainer):
             ...     Saliency(sg.model).explain(torch.zeros(1, 2), target=0).values.tolist()
             True
         """
+        n_seeds = options.pop("n_seeds", self.n_seeds)
+        check_int(n_seeds, "n_seeds (runs with seeds seed, seed+1, ...)", min=1)
+        if n_seeds > 1:
+            seed = check_int(options.pop("seed", self.seed), "seed", min=0)
+            runs = [self.explain(inputs, target, baselines, additional_forward_args=additional_forward_args,
+                                 n_seeds=1, seed=seed + j, **options) for j in range(n_seeds)]
+            if isinstance(runs[0], tuple):  # tuple inputs: one Explanation per input
+                return tuple(_mean_of([r[i] for r in runs], seed) for i in range(len(runs[0])))
+            return _mean_of(runs, seed)
         base_only = {k: v for k, v in options.items() if k not in _OWN and not hasattr(type(self), k)}
         saved = {k: getattr(self.base, k) for k in base_only if hasattr(self.base, k)}
         try:
@@ -211,3 +230,22 @@ class SmoothGrad(GradientExplainer):
         if resolve is not None:
             return resolve(ctx, baselines)
         return None if baselines is None else ctx.baselines(baselines, lambda x, b: baseline_tensor(b, x))
+
+
+def _mean_of(runs: list[Any], seed: int) -> Any:
+    """One Explanation: the mean of ``runs`` (the same call with seeds ``seed, seed+1, ...``) and their spread."""
+    from nbexplain.explainers._seed_spread import seed_spread
+    from nbexplain.explanation import Explanation
+
+    first = runs[0]
+    stacked = np.stack([r.values for r in runs])
+    diagnostics: dict[str, Any] = {}
+    for name, value in first.diagnostics.items():  # the base's per-sample diagnostics, averaged too
+        parts = [np.asarray(r.diagnostics.get(name)) for r in runs]
+        same = all(p.shape == parts[0].shape and np.issubdtype(p.dtype, np.number) for p in parts)
+        diagnostics[name] = np.mean(parts, axis=0) if same and isinstance(value, np.ndarray) else value
+    diagnostics.update(seed_spread(stacked))
+    return Explanation(stacked.mean(0), first.base_values, first.data, feature_names=first.feature_names,
+                       output_names=first.output_names, target=first.target, outputs=first.outputs,
+                       method=first.method, params={**first.params, "seed": seed, "n_seeds": len(runs)},
+                       diagnostics=diagnostics, layout=first.layout, encoding=first.encoding)

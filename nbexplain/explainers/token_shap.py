@@ -26,14 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from nbexplain.explainers._coalitions import (
-    all_coalitions,
-    sample_coalitions,
-    shapley_from_values,
-    solve_kernel,
-)
+from nbexplain.explainers._coalitions import all_coalitions, shapley_from_values
+from nbexplain.explainers._kernel_sample import sampled_values
 from nbexplain.explainers._targets import target_indices
-from nbexplain.explainers.kernel_shap import _half_error
 from nbexplain.explanation import Explanation
 from nbexplain.guard import guarded
 from nbexplain.models import is_torch_module, to_numpy
@@ -173,7 +168,9 @@ class TokenShap(_TokenExplainer):
     texts are rebuilt by ``detokenizer`` (default ``" ".join``). Exact when the text has at most
     ``max_exact`` tokens (``2**n`` model evaluations) or when ``2**n <= n_samples + 2``; otherwise
     ``n_samples`` paired coalitions from ``np.random.default_rng(seed)`` (the same text gives the
-    same values on every call) and ``diagnostics["error_estimate"]`` is about one standard error.
+    same values on every call); ``diagnostics["std_error"]`` holds each value's standard error from
+    the sampling (0 when exact; :mod:`nbexplain.explainers._kernel_sample`) and
+    ``diagnostics["error_estimate"]`` the largest of them.
 
     ``explain(text)`` returns a single-sample Explanation (``values`` ``(n_tokens,)``,
     ``feature_names`` = tokens, ``base_values`` = the prediction with every token dropped,
@@ -209,18 +206,20 @@ class TokenShap(_TokenExplainer):
             Z = all_coalitions(m)
             v = self.model.predict(_keep(tokens, Z))[:, t]
             phi = shapley_from_values(v[None], m)[0]
-            return phi, float(v[0]), {"method": "token_shap_exact", "exact": True, "n_coalitions": len(Z)}
+            return phi, float(v[0]), {"method": "token_shap_exact", "exact": True, "n_coalitions": len(Z),
+                                      "std_error": np.zeros(m)}
         if self.n_samples < 2 * m + 2:
             raise ValueError(f"n_samples={self.n_samples} is too few for a text of {m} tokens: a sampled estimate needs "
                              f"at least 2 coalitions per token + 2 = {2 * m + 2}; pass n_samples >= {2 * m + 2}")
-        Z, w, half = sample_coalitions(m, self.n_samples, np.random.default_rng(self.seed))
-        v_all = self.model.predict([[], *_keep(tokens, Z)])[:, t]
-        v0, v1 = v_all[:1], np.array([output])
-        v = v_all[None, 1:]
-        phi = solve_kernel(Z, w, v, v0, v1)[0]
-        err = float(_half_error(Z, w, half, v, v0, v1)[0])
-        return phi, float(v0[0]), {"method": "token_shap_kernel", "exact": False, "n_coalitions": len(Z),
-                                   "error_estimate": err}
+        v0 = self.model.predict([[]])[:, t]
+
+        def game(rows: np.ndarray, Z: np.ndarray) -> np.ndarray:
+            return self.model.predict(_keep(tokens, Z))[:, t][None]
+
+        phi, se, c = sampled_values(game, 1, m, v0, np.array([output]), self.n_samples,
+                                    np.random.default_rng(self.seed))
+        return phi[0], float(v0[0]), {"method": "token_shap_kernel", "exact": False, "n_coalitions": c,
+                                      "std_error": se[0], "error_estimate": float(se.max())}
 
 
 class TokenOcclusion(_TokenExplainer):

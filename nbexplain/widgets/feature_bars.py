@@ -15,13 +15,40 @@ import traitlets
 
 from ..codec import decode_array
 from ._base import NbxWidget
-from ._explanation import pick_output, pick_scalar, require_single
+from ._explanation import _output_index, is_per_output, pick_output, pick_scalar, require_single
 from ._traits import ArrayTrait, to_numpy
 from ._whatif import WhatIfSession, category_lists, slider_ranges
 
-__all__ = ["FeatureBars"]
+__all__ = ["FeatureBars", "errors_of"]
 
-_PER_FEATURE = ("feature_values", "slider_min", "slider_max", "slider_step", "sample")
+_PER_FEATURE = ("feature_values", "slider_min", "slider_max", "slider_step", "sample", "errors")
+
+
+def errors_of(explanation: Any, output: int | None = None) -> np.ndarray | None:
+    """The standard error of each value of a single-sample explanation, for :attr:`FeatureBars.errors`.
+
+    Read from ``diagnostics["std_error"]`` (KernelSHAP's sampling error; LIME's or SmoothGrad's
+    with ``n_seeds``), the column of ``output`` for per-output values as :func:`pick_output`;
+    None when the explanation has none, when they are all 0 (exact values) or shaped unlike the
+    values.
+
+    Example:
+        >>> from nbexplain.explanation import Explanation
+        >>> e = Explanation(np.ones((2, 3)), diagnostics={"std_error": np.full((2, 3), 0.1)})
+        >>> errors_of(e[1]).tolist(), errors_of(Explanation(np.ones((1, 3)))[0])
+        ([0.1, 0.1, 0.1], None)
+    """
+    e = require_single(explanation, "errors_of")
+    se = (getattr(e, "diagnostics", None) or {}).get("std_error")
+    if se is None:
+        return None
+    se = np.asarray(se, dtype=np.float64)
+    if se.shape != np.shape(e.values):
+        return None
+    if is_per_output(e):
+        se = se[..., _output_index(e, output)]
+    flat = se.reshape(-1)
+    return flat if bool(np.any(flat > 0)) else None
 
 
 def _sample_from_json(value: Any, widget: FeatureBars) -> Any:
@@ -139,6 +166,15 @@ class FeatureBars(NbxWidget):
         allow_none=True,
         help="float array (F,) or None, default None: the what-if sample, set by the sliders.",
     ).tag(sync=True, from_json=_sample_from_json)
+    errors = ArrayTrait(
+        ndims=(1,),
+        allow_none=True,
+        help=(
+            "float array (F,) or None, default None: the standard error of each value (an explanation's "
+            'diagnostics["std_error"]), drawn as a whisker of +-2 standard errors (about 95%); NaN: no whisker. '
+            "Errors belong to their values: setting values without errors clears them."
+        ),
+    ).tag(sync=True)
     categories = traitlets.Any(
         None,
         allow_none=True,
@@ -151,6 +187,7 @@ class FeatureBars(NbxWidget):
 
     def __init__(self, values: Any, feature_names: Any = None, **kwargs: Any) -> None:
         self.explanation: Any = None
+        self._updating_errors = False
         self._session: WhatIfSession | None = None
         self._original_explanation: Any = None
         self._applying = False
@@ -164,6 +201,7 @@ class FeatureBars(NbxWidget):
             kwargs["layout"] = ipywidgets.Layout(flex="1 1 auto", min_width="0")
         super().__init__(values=values, feature_names=names, **kwargs)
         self.observe(self._on_sample, names=["sample"])
+        self.observe(self._on_values, names=["values"])
 
     # -- validation: every per-feature trait has F entries ------------------------------------
     @traitlets.validate("values")
@@ -193,9 +231,17 @@ class FeatureBars(NbxWidget):
 
     @traitlets.validate(*_PER_FEATURE)
     def _valid_per_feature(self, proposal: Any) -> Any:
-        if proposal["value"] is not None:
-            self._check_count(proposal["trait"].name, proposal["value"].size, "entries")
-        return proposal["value"]
+        value, name = proposal["value"], proposal["trait"].name
+        if value is not None:
+            self._check_count(name, value.size, "entries")
+            if name == "errors" and bool(np.any(value < 0)):
+                raise traitlets.TraitError(f"errors must be standard errors (>= 0, or NaN for none); entry "
+                                           f"{int(np.argmax(value < 0))} is {float(value[value < 0][0])}")
+        return value
+
+    def _on_values(self, change: Any) -> None:
+        if not self._updating_errors and self.errors is not None:
+            self.errors = None  # standard errors of other values would be drawn on these
 
     def _check_count(self, name: str, count: int, what: str) -> None:
         _same_count(name, count, what, self.values.size)
@@ -207,9 +253,15 @@ class FeatureBars(NbxWidget):
             >>> w.update(values=v, feature_names=names, prediction=0.7)    # doctest: +SKIP
         """
         self._check_kwargs(traits)
-        with self.hold_sync(), self.hold_trait_notifications():
-            for name, value in traits.items():
-                setattr(self, name, value)
+        if "values" in traits and "errors" not in traits:
+            traits = {**traits, "errors": None}  # errors belong to the values they came with
+        self._updating_errors = "errors" in traits
+        try:
+            with self.hold_sync(), self.hold_trait_notifications():
+                for name, value in traits.items():
+                    setattr(self, name, value)
+        finally:
+            self._updating_errors = False
 
     @classmethod
     def from_explanation(cls, explanation: Any, *, output: int | None = None, **kwargs: Any) -> FeatureBars:
@@ -217,7 +269,8 @@ class FeatureBars(NbxWidget):
 
         Names, feature values, base value and prediction come from the explanation; for
         per-output values ``output`` (default: the explanation's ``target``) picks the column. An
-        explanation of a DataFrame shows its categorical columns' values as their labels.
+        explanation of a DataFrame shows its categorical columns' values as their labels. Standard
+        errors in its diagnostics (:func:`errors_of`) are drawn as whiskers.
 
         Example:
             >>> FeatureBars.from_explanation(e[3], mode="waterfall")    # doctest: +SKIP
@@ -231,6 +284,7 @@ class FeatureBars(NbxWidget):
             kwargs["feature_values"] = np.asarray(data, dtype=np.float64).reshape(-1)
         kwargs.setdefault("base_value", pick_scalar(e, "base_values", output))
         kwargs.setdefault("prediction", pick_scalar(e, "outputs", output))
+        kwargs.setdefault("errors", errors_of(e, output))
         enc = getattr(e, "encoding", None)  # a DataFrame's categories: values shown as their labels
         if enc is not None and enc.n_features == values.size and "categories" not in kwargs:
             kwargs["categories"] = category_lists(enc.choices(), values.size)
