@@ -39,6 +39,7 @@ _WIDGETS = (
     "Dashboard", "Heatmap", "FeatureBars", "SamplePanel", "SampleExplorer", "SampleBrowser", "SampleTable",
     "CompareView", "Beeswarm", "ConfusionMatrix", "TextTokens", "TaskProgress", "ImportanceBars", "PDPView",
     "SurrogateView", "BiasView", "ModelAnatomy", "LayerInspector", "ModelGraphView", "ChannelGrid", "AttentionView",
+    "TrustView",
 )
 
 # Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).

@@ -14,6 +14,7 @@ Example:
 # A plain list of imports, one per module: every name imported here is public (__all__ below).
 from nbexplain.metrics.correlation import FaithfulnessCorrelation, faithfulness_correlation
 from nbexplain.metrics.faithfulness import FaithfulnessCurves, deletion_curves, insertion_curves
+from nbexplain.metrics.report import Ranking, TrustReport, trust_report
 from nbexplain.metrics.road import RoadCurves, noisy_linear_imputation, road_curves
 from nbexplain.metrics.robustness import (
     RobustnessError,
@@ -32,9 +33,9 @@ from nbexplain.metrics.synthetic import (
 )
 
 __all__ = [
-    "FaithfulnessCorrelation", "FaithfulnessCurves", "GroundTruthScore", "RoadCurves", "RobustnessError",
+    "FaithfulnessCorrelation", "FaithfulnessCurves", "GroundTruthScore", "Ranking", "RoadCurves", "RobustnessError",
     "RobustnessScores", "SanityCheckError", "SanityResult", "SanityVerdict", "SyntheticImages", "SyntheticTable",
-    "deletion_curves", "faithfulness_correlation", "ground_truth_score", "infidelity", "insertion_curves",
-    "max_sensitivity", "noisy_linear_imputation", "road_curves", "sanity_check", "synthetic_images",
-    "synthetic_table",
+    "TrustReport", "deletion_curves", "faithfulness_correlation", "ground_truth_score", "infidelity",
+    "insertion_curves", "max_sensitivity", "noisy_linear_imputation", "road_curves", "sanity_check",
+    "synthetic_images", "synthetic_table", "trust_report",
 ]

@@ -28,6 +28,7 @@ from .sample_explorer import SampleExplorer
 from .sample_panel import SamplePanel
 from .sample_table import SampleTable
 from .text_tokens import TextTokens
+from .trust_view import TrustView
 
 __all__ = [
     "CMAPS",
@@ -52,5 +53,6 @@ __all__ = [
     "SurrogateView",
     "TaskProgress",
     "TextTokens",
+    "TrustView",
     "set_close_on_rerun",
 ]

@@ -12,8 +12,9 @@ once; another widget is hidden with its layout.
 
 CSS classes: ``nbx-method-slot``, ``nbx-slot-<method>``, state ``nbx-method-pending`` (with
 ``nbx-method-stale`` or ``nbx-method-empty``), ``nbx-method-stopped``, ``nbx-has-caption``;
-parts ``nbx-method-header``, ``nbx-method-name``, ``nbx-method-caption``,
-``nbx-method-progress``, ``nbx-method-action``.
+parts ``nbx-method-header``, ``nbx-method-name``, ``nbx-method-badge`` (what is known about the
+method's trustworthiness, :meth:`MethodSlot.set_badge`; hidden while empty),
+``nbx-method-caption``, ``nbx-method-progress``, ``nbx-method-action``.
 
 Example:
     >>> import ipywidgets
@@ -71,6 +72,8 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         self._callbacks: list[Callable[[MethodSlot, str], None]] = []
         self.name_label = ipywidgets.Label(self.name)
         self.name_label.add_class("nbx-method-name")
+        self.badge = ipywidgets.Label("", layout=ipywidgets.Layout(display="none"))
+        self.badge.add_class("nbx-method-badge")
         self.caption = ipywidgets.Label("")
         self.caption.add_class("nbx-method-caption")
         self.bar = ipywidgets.FloatProgress(value=1.0, min=0.0, max=1.0, bar_style="info",
@@ -83,7 +86,7 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         # Hidden until it draws this method: set before the slot is ever shown, so the front end
         # never renders the empty view ("feature 0", "n/a") for a moment.
         self._show_view(False)
-        self.header = ipywidgets.HBox([self.name_label, self.caption, self.bar, self.button])
+        self.header = ipywidgets.HBox([self.name_label, self.badge, self.caption, self.bar, self.button])
         self.header.add_class("nbx-method-header")
         super().__init__([self.header, view])
         self.add_class("nbx-method-slot")
@@ -106,7 +109,30 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         self.add_class(slot_class(self.name))
         self.drawn = False
         self.state = "empty"
+        self.set_badge(None)  # the badge was the old method's
         self._show_view(False)  # it still shows the old method's result
+
+    def set_badge(self, text: str | None, tooltip: str = "") -> None:
+        """Show ``text`` in the header's badge (e.g. ``"deletion AUC 0.21 vs random 0.45 · sanity passed"``);
+        None or ``""`` hides it. ``tooltip``: what the badge means, shown on hover.
+
+        Example:
+            >>> slot = MethodSlot("saliency", ipywidgets.Label("view"))
+            >>> slot.set_badge("sanity passed"); slot.badge.value, slot.badge.layout.display
+            ('sanity passed', '')
+            >>> slot.set_badge(None); slot.badge.layout.display
+            'none'
+        """
+        text = str(text or "")
+        with self.badge.hold_sync():
+            if self.badge.value != text:
+                self.badge.value = text
+            tip = tooltip or None
+            if self.badge.tooltip != tip:
+                self.badge.tooltip = tip
+            display = "" if text else "none"
+            if self.badge.layout.display != display:
+                self.badge.layout.display = display
 
     def set_pending(self, text: str) -> None:
         """The method is computing: ``text`` in the header, the bar and a cancel button; the old

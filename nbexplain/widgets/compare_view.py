@@ -43,6 +43,7 @@ from .compare_draw import (
 from .compare_slot import MethodSlot
 from .feature_bars import FeatureBars
 from .heatmap import Heatmap
+from .trust_badges import BadgesMixin
 
 __all__ = ["MAX_METHODS", "PENDING", "CompareView"]
 
@@ -62,7 +63,7 @@ class _Pending:
 PENDING = _Pending()
 
 
-class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
+class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[misc]
     """Up to four methods' explanations of one sample, side by side, plus their agreement.
 
     Parameters:
@@ -81,6 +82,7 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         slots: ``{method name: MethodSlot}``, the header and view of each method.
         report: the last :class:`~nbexplain.diagnostics.agreement.AgreementReport` (or None).
         agreement_labels: the ``ipywidgets.Label`` per pair of methods.
+        badges: ``{method name: badge text}`` as drawn in the headers (:meth:`set_badges`).
 
     Example:
         >>> cv = CompareView(kind="table", top_k=5)                              # doctest: +SKIP
@@ -122,6 +124,7 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         self._good: dict[str, np.ndarray] = {}
         self._failed: dict[str, BaseException] = {}
         self._shown: dict[str, Any] = {}
+        self._badges: dict[str, str] = {}
         self.row = ipywidgets.Box(layout=ipywidgets.Layout(display="flex", flex_flow="row wrap"))
         self.row.add_class("nbx-compare-views")
         self.agreement_box = ipywidgets.VBox()
@@ -214,6 +217,8 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
                 self._failed.pop(name, None)
                 self._shown.pop(name, None)
         replace_children(self.row, slots.values())  # the slots no longer shown are closed
+        for name in names:
+            self._apply_badge(name)
         for name in created:
             for callback in self._new_view_callbacks:
                 callback(name, self.views[name])
@@ -282,6 +287,7 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
             for name, result in results.items():
                 if result is PENDING:
                     self.slots[name].set_pending(pending_text or "computing...")
+                    self._apply_badge(name)  # no standard errors of an older result
                 else:
                     self._draw_one(name, result)
         self._show_agreement()
@@ -362,6 +368,7 @@ class CompareView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
                 w.error = error_line(exc)
             self._shown[name] = result
             self._caption(name, result)  # shows the view in the same update as its content
+            self._apply_badge(name)
 
     def _caption(self, name: str, result: Any) -> None:
         slot = self.slots[name]
