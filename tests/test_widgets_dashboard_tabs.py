@@ -75,9 +75,9 @@ def test_a_tab_is_one_class_added_to_TAB_CLASSES(table: Any, with_probe: None) -
     d = Dashboard(_proba, X, y, methods=["kernel_shap"], sync=True, global_samples=30)
     try:
         titles = [d.tabs.get_title(i) for i in range(len(d.tabs.children))]
-        assert titles == ["Explore", "Global", "Errors & bias", "Surrogate", "Probe"]
+        assert titles == ["Explore", "Global", "Errors & bias", "Surrogate", "Trust", "Probe"]
         probe = d.tab("probe")
-        assert isinstance(probe, ProbeTab) and d.tab("Probe") is probe and d.tabs.pages[4] is probe.widget
+        assert isinstance(probe, ProbeTab) and d.tab("Probe") is probe and d.tabs.pages[5] is probe.widget
         assert probe.seen == [(0, False)]  # the first sample shown reached it through the state
         d.select(7)
         assert float(probe.label.value) == pytest.approx(_proba(X[7:8])[0, 1], abs=1e-6)
@@ -87,12 +87,12 @@ def test_a_tab_is_one_class_added_to_TAB_CLASSES(table: Any, with_probe: None) -
         assert probe.seen[-1] == (7, True)
         assert float(probe.label.value) == pytest.approx(_proba(row[None])[0, 1], abs=1e-6)
         assert probe.opened == 0
-        d.tabs.selected_index = 4
+        d.tabs.selected_index = 5
         assert probe.opened == 1 and d.state.tab == "Probe"
         d.compute_global()
         assert probe.computed == 1 and d.surrogate_view is not None
-        with pytest.raises(KeyError, match="no tab 'trust'"):
-            d.tab("trust")
+        with pytest.raises(KeyError, match="no tab 'nowhere'"):
+            d.tab("nowhere")
     finally:
         d.close()
     assert probe.widget.comm is None and probe.label.comm is None
@@ -106,7 +106,7 @@ def test_a_tab_is_offered_for_its_kinds_only(with_probe: None) -> None:
     images = Dashboard(small_cnn(n_out=3), torch.rand(6, 1, 8, 8).numpy(), methods=["saliency"], sync=True)
     try:
         assert [images.tabs.get_title(i) for i in range(len(images.tabs.children))] == [
-            "Explore", "Global", "Errors & bias"]
+            "Explore", "Global", "Errors & bias", "Trust"]
         assert container.tab_names("table")[-1] == "Probe" and "Probe" not in container.tab_names("image")
     finally:
         images.close()
@@ -127,7 +127,7 @@ def test_tabs_talk_through_the_state(table: Any) -> None:
         s.tab = "Global"  # bringing a tab forward opens it: the global views compute
         assert d.tabs.selected_index == 1 and d.beeswarm is not None
         with pytest.raises(traitlets.TraitError, match="not a tab of this Dashboard"):
-            s.tab = "Trust"
+            s.tab = "Nowhere"
         d.method_picker.value = ("lime_batched",)
         assert s.methods == ("lime_batched",) and d.session.methods == ["lime_batched"]
         assert list(d.explanations()) == ["lime_batched"]

@@ -201,10 +201,10 @@ def test_surrogate_tab_only_for_tables(table: Any) -> None:
     d = _dash(table, sync=True)
     try:
         titles = [images.tabs.get_title(i) for i in range(len(images.tabs.children))]
-        assert titles == ["Explore", "Global", "Errors & bias"] and images.surrogate_box is None
+        assert titles == ["Explore", "Global", "Errors & bias", "Trust"] and images.surrogate_box is None
         images.tabs.selected_index = 2  # the errors tab (no labels here) still opens
         images.compute_global()
-        assert [d.tabs.get_title(i) for i in range(len(d.tabs.children))][-1] == "Surrogate"
+        assert [d.tabs.get_title(i) for i in range(len(d.tabs.children))][3] == "Surrogate"
         d.tabs.selected_index = 3
         assert d.surrogate_view is not None
     finally:

@@ -137,17 +137,15 @@ class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         features = getattr(result, "features", None)
         if features and 0 <= int(features[0]) < len(self.feature_names):
             self._set_dropdown(int(features[0]))
-        self.update(result.grid[0], result.average, ice, result.feature_names[0],
-                    target=getattr(result, "target", None))
         labels = (getattr(result, "grid_labels", None) or [None])[0]
-        if labels:  # a categorical column (a DataFrame's): its categories on the axis, by name
-            with self.figure.hold_sync():
-                set_ticks(self.x_axis, np.asarray(result.grid[0], dtype=np.float64))
-                self.x_axis.tick_labels = {f"{float(g):g}": str(lab) for g, lab in zip(result.grid[0], labels, strict=True)}
+        self.update(result.grid[0], result.average, ice, result.feature_names[0],
+                    target=getattr(result, "target", None), categories=labels)
 
-    def update(self, grid: Any, pdp: Any, ice: Any, feature_name: str, *, target: int | None = None) -> None:
+    def update(self, grid: Any, pdp: Any, ice: Any, feature_name: str, *, target: int | None = None,
+               categories: Any = None) -> None:
         """Draw ``pdp`` (G,) and ``ice`` (n, G) or None over ``grid`` (G,) for ``feature_name``
-        (``target``: the class the output is the probability of, for the y label)."""
+        (``target``: the class the output is the probability of, for the y label; ``categories``:
+        a categorical feature's label per grid point, shown on the axis instead of the codes)."""
         g = np.asarray(grid, dtype=np.float64).reshape(-1)
         avg = np.asarray(pdp, dtype=np.float64).reshape(-1)
         if len(g) != len(avg) or len(g) < 2:
@@ -165,7 +163,10 @@ class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         finite_g = g[np.isfinite(g)]
         integer = finite_g.size > 0 and bool(np.all(finite_g == np.round(finite_g)))
         with self.figure.hold_sync():
-            self.x_axis.tick_labels = None
+            # the labels before the tick values: bqplot draws new values in a transition with the
+            # labels it has when they arrive (labels set afterwards could be drawn over)
+            self.x_axis.tick_labels = None if not categories else {
+                f"{float(v):g}": str(lab) for v, lab in zip(g, categories, strict=True)}
             self.x_axis.label = str(feature_name)
             if self.y_label is None:
                 self.y_axis.label = output_label(self.class_names, target)
@@ -173,7 +174,7 @@ class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
             if x_hi <= x_lo:  # one grid value: a unit range around it
                 x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
             self.x_scale.min, self.x_scale.max = x_lo, x_hi
-            set_ticks(self.x_axis, nice_ticks(x_lo, x_hi, MAX_X_TICKS, integer=integer))
+            set_ticks(self.x_axis, g if categories else nice_ticks(x_lo, x_hi, MAX_X_TICKS, integer=integer))
             self._fit_y(None)
             with self.ice.hold_sync():
                 self.ice.x = g

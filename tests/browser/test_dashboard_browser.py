@@ -197,8 +197,8 @@ def test_dashboard_images_and_text(page: Page, nb: Notebook) -> None:
     # Image and text dashboards have no Surrogate tab (a linear surrogate needs a table).
     for n in (1, 2):
         tabs = _cell(page, n).locator(".lm-TabBar-tab")
-        expect(tabs).to_have_count(3)
-        assert [t.strip() for t in tabs.all_inner_texts()] == ["Explore", "Global", "Errors & bias"]
+        expect(tabs).to_have_count(4)
+        assert [t.strip() for t in tabs.all_inner_texts()] == ["Explore", "Global", "Errors & bias", "Trust"]
 
     # Images: a click on a map hides a patch; the prediction and the maps change.
     out = _cell(page, 1)

@@ -49,9 +49,9 @@ shown, as it is edited:
     >>> state.edited = np.array([0.0, 0.0]); tab.label.value
     'sample 1 (edited): P = 0.50'
     >>> PredictionTab.offered_for("image"), tab_names("table")[-1]
-    (False, 'Surrogate')
+    (False, 'Trust')
 
-and in ``dashboard.py``: ``TAB_CLASSES = [ExploreTab, GlobalTab, ErrorsTab, SurrogateTab, PredictionTab]``.
+and in ``dashboard.py``: ``TAB_CLASSES = [ExploreTab, GlobalTab, ErrorsTab, SurrogateTab, TrustTab, PredictionTab]``.
 """
 
 from .dashboard import TAB_CLASSES, TABS, Dashboard, tab_classes, tab_names

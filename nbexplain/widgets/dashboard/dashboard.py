@@ -18,7 +18,7 @@ The Dashboard is a container: a progress bar over a tab bar whose tabs are the c
 
 Example:
     >>> tab_names("table"), tab_names("image")
-    (('Explore', 'Global', 'Errors & bias', 'Surrogate'), ('Explore', 'Global', 'Errors & bias'))
+    (('Explore', 'Global', 'Errors & bias', 'Surrogate', 'Trust'), ('Explore', 'Global', 'Errors & bias', 'Trust'))
 """
 
 from __future__ import annotations
@@ -39,13 +39,14 @@ from .explore import EXPLAIN_LABEL, ExploreTab
 from .global_tab import GlobalTab
 from .state import DashboardState
 from .surrogate_tab import SurrogateTab
+from .trust_tab import TrustTab
 from .tab import DashboardTab
 
 __all__ = ["TABS", "TAB_CLASSES", "Dashboard", "tab_names"]
 
 #: The tabs, in the order shown; each is offered for the kinds of data in its ``kinds``.
 #: Add a tab here (see :mod:`nbexplain.widgets.dashboard`); the Explore tab stays first.
-TAB_CLASSES: list[type[DashboardTab]] = [ExploreTab, GlobalTab, ErrorsTab, SurrogateTab]
+TAB_CLASSES: list[type[DashboardTab]] = [ExploreTab, GlobalTab, ErrorsTab, SurrogateTab, TrustTab]
 
 
 def tab_classes(kind: str) -> list[type[DashboardTab]]:
@@ -53,7 +54,7 @@ def tab_classes(kind: str) -> list[type[DashboardTab]]:
 
     Example:
         >>> [c.__name__ for c in tab_classes("text")]
-        ['ExploreTab', 'GlobalTab', 'ErrorsTab']
+        ['ExploreTab', 'GlobalTab', 'ErrorsTab', 'TrustTab']
     """
     return [cls for cls in TAB_CLASSES if cls.offered_for(kind)]
 
@@ -63,7 +64,7 @@ def tab_names(kind: str) -> tuple[str, ...]:
 
     Example:
         >>> tab_names("text")
-        ('Explore', 'Global', 'Errors & bias')
+        ('Explore', 'Global', 'Errors & bias', 'Trust')
     """
     return tuple(cls.title for cls in tab_classes(kind))
 

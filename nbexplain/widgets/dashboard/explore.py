@@ -132,6 +132,7 @@ class ExploreTab(DashboardTab):
         self.browser.observe(self._on_selected, names=["selected"])
         self.watch(self._follow, names=["index", "edited"])
         self.watch(self._on_methods, names=["methods"])
+        self.watch(self._badges, names=["badges", "index", "edited", "methods"])
         return ipywidgets.HBox([self.browser, right], layout={"flex_flow": "row wrap"})
 
     def close(self) -> None:
@@ -170,6 +171,13 @@ class ExploreTab(DashboardTab):
             self.compare.set_methods(list(change["new"]))  # the methods that stay keep their panels as drawn
             if self.state.index >= 0:
                 self._show(self.state.index, keep_edits=True)
+
+    def _badges(self, _change: Any) -> None:
+        """The Trust tab's badges in the method headers, while their sample is shown as it is."""
+        b = self.state.badges
+        current = bool(b) and b.get("index") == self.state.index and self.state.edited is None
+        texts = b.get("texts", {}) if current else {}
+        self.compare.set_badges({m: texts.get(m) for m in self.compare.methods})
 
     def _redraw(self) -> None:
         if self.state.index >= 0:

@@ -100,6 +100,8 @@ class DashboardState(traitlets.HasTraits):
     methods = traitlets.Tuple(help="tuple of str: the methods shown side by side, in order (the first is the "
                                    "what-if method and the one the global views use).")
     tab = traitlets.Unicode(EXPLORE, help="str: the title of the tab shown; set it to bring a tab forward.")
+    badges = traitlets.Dict(help="dict: the Trust tab's badges for one sample, {'index': i, 'texts': {method: "
+                                 "text}}; the Explore tab shows them while that sample is shown unedited.")
 
     def __init__(self, session: Any, runner: Any, *, global_samples: int = 500, images: Any = None,
                  patch: int | None = None, page_size: int = 15) -> None:
