@@ -39,8 +39,8 @@ from .explore import EXPLAIN_LABEL, ExploreTab
 from .global_tab import GlobalTab
 from .state import DashboardState
 from .surrogate_tab import SurrogateTab
-from .trust_tab import TrustTab
 from .tab import DashboardTab
+from .trust_tab import TrustTab
 
 __all__ = ["TABS", "TAB_CLASSES", "Dashboard", "tab_names"]
 
