@@ -40,6 +40,8 @@ _WIDGETS = (
     "CompareView", "Beeswarm", "ConfusionMatrix", "TextTokens", "TaskProgress", "ImportanceBars", "PDPView",
     "SurrogateView", "BiasView", "ModelAnatomy", "LayerInspector", "ModelGraphView", "ChannelGrid", "AttentionView",
     "TrustView",
+    "IGPathView",
+    "LimeNeighbourhoodView",
 )
 
 # Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).

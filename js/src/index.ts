@@ -10,6 +10,7 @@ import { renderChannelGrid } from "./channelgrid";
 import { renderConfusionMatrix } from "./confusionmatrix";
 import { renderFeatureBars } from "./featurebars";
 import { renderHeatmap } from "./heatmap";
+import { renderIGPath } from "./igpath";
 import { renderModelGraph } from "./modelgraph";
 import { renderSamplePanel } from "./samplepanel";
 import { renderSampleTable } from "./sampletable";
@@ -31,6 +32,7 @@ export const VIEWS: Readonly<Record<string, ViewRenderer>> = {
   model_graph: renderModelGraph,
   channel_grid: renderChannelGrid,
   attention: renderAttention,
+  ig_path: renderIGPath,
 };
 
 /**

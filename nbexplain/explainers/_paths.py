@@ -33,7 +33,9 @@ from nbexplain.explainers._engine import (
 from nbexplain.validate import check_finite
 
 #: Named baselines ``resolve_baselines`` understands.
-NAMED_BASELINES = ("zeros", "blur", "uniform")
+NAMED_BASELINES = ("zeros", "blur", "uniform", "gaussian")
+#: The noise of the ``"gaussian"`` baseline: this fraction of each sample's value range.
+GAUSSIAN_SCALE = 0.25
 
 
 def gaussian_blur(x: Any, sigma: float | None = None) -> Any:
@@ -95,6 +97,32 @@ def uniform_baseline(x: Any, seed: int = 0) -> Any:
     return lo.view(shape) + u * (hi - lo).view(shape)
 
 
+def gaussian_baseline(x: Any, seed: int = 0, scale: float = GAUSSIAN_SCALE) -> Any:
+    """One Gaussian-noise baseline per sample: the sample plus noise, clipped to its range ``[min, max]``.
+
+    The noise has standard deviation ``scale * (max - min)`` of each sample (as the Gaussian
+    baseline of Sturmfels et al., Distill 2020); the unit noise is drawn like
+    :func:`uniform_baseline`'s (CPU generator seeded with ``seed``: the same on any device,
+    independent of the other samples).
+
+    Example:
+        >>> import torch
+        >>> x = torch.tensor([[0.0, 2.0, 4.0]])
+        >>> b = gaussian_baseline(x, seed=1)
+        >>> bool(((b >= 0) & (b <= 4)).all()), bool((b != x).any())
+        (True, True)
+    """
+    import torch
+
+    z = torch.randn(tuple(x.shape[1:]), generator=torch.Generator().manual_seed(int(seed)))
+    z = z.to(device=x.device, dtype=x.dtype)
+    flat = x.flatten(1)
+    lo, hi = flat.min(1).values, flat.max(1).values
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    lo, hi = lo.view(shape), hi.view(shape)
+    return torch.minimum(torch.maximum(x + float(scale) * (hi - lo) * z, lo), hi)
+
+
 def _one_baseline(x: Any, b: Any, sigma: float | None, seed: int) -> Any:
     """One baseline per sample or shared: a tensor (1 or n, *feature_shape)."""
     import torch
@@ -107,6 +135,8 @@ def _one_baseline(x: Any, b: Any, sigma: float | None, seed: int) -> Any:
             return gaussian_blur(x, sigma)
         if b == "uniform":
             return uniform_baseline(x, seed)
+        if b == "gaussian":
+            return gaussian_baseline(x, seed)
         raise ValueError(f"unknown baseline {b!r}; use one of {list(NAMED_BASELINES)}, a number or a tensor")
     if isinstance(b, (bool, np.bool_)):
         raise TypeError(f"baselines must be a number, a name or a tensor, got the bool {b!r}")
@@ -127,7 +157,8 @@ def resolve_baselines(x: Any, baselines: Any, *, sigma: float | None = None, see
     """Every accepted ``baselines`` form as one tensor ``(1 or n, m, *feature_shape)``.
 
     One baseline (``m = 1``): ``None`` or ``"zeros"``, a number, ``"blur"`` (the input blurred,
-    ``sigma`` pixels), ``"uniform"`` (noise in each sample's range, ``seed``), a tensor shaped like
+    ``sigma`` pixels), ``"uniform"`` (noise in each sample's range, ``seed``), ``"gaussian"`` (the
+    input plus Gaussian noise, clipped to its range, ``seed``), a tensor shaped like
     one sample, ``(1, ...)`` or one per sample ``(n, ...)``. Several baselines, whose attributions
     are averaged: a tensor ``(1 or n, m, *feature_shape)``, or a list of any of the single forms
     (a list of plain numbers is one array, as numpy reads it).
@@ -159,13 +190,14 @@ def resolve_baselines(x: Any, baselines: Any, *, sigma: float | None = None, see
 
 
 def path_gradients(ctx: RunContext, x: Any, bases: Any, alphas: Any, targets: Any,
-                   consume: Callable[[Any, Any, Any, Any, Any], None]) -> None:
+                   consume: Callable[..., None], *, outputs: bool = False) -> None:
     """Gradients at ``base + alpha * (x - base)`` for every (sample i, baseline j, step t), in chunks.
 
     ``bases``: (1 or n, m, *feature_shape); ``alphas``: (m, s), the points of baseline j. The
     flat index runs sample-major (``p = (i * m + j) * s + t``) and is cut into chunks of
     ``ctx.chunk`` points, which may straddle samples; a CUDA out-of-memory error halves the chunk.
-    ``consume(i, j, t, grads, x_i - base)`` receives each chunk (index tensors on ``x``'s device).
+    ``consume(i, j, t, grads, x_i - base)`` receives each chunk (index tensors on ``x``'s device);
+    with ``outputs=True`` also the explained outputs at the points, ``consume(..., diff, selected)``.
 
     Example:
         >>> import torch
@@ -190,8 +222,12 @@ def path_gradients(ctx: RunContext, x: Any, bases: Any, alphas: Any, targets: An
         base = bases[i if bases.shape[0] > 1 else torch.zeros_like(i), j]
         diff = x[i] - base
         points = base + alphas[j, t].view(shape) * diff
-        grads, _ = input_gradients(ctx.model, points, ctx._index(targets, i.cpu().numpy()), autocast=ctx.autocast)
-        consume(i, j, t, grads, diff)
+        grads, selected = input_gradients(ctx.model, points, ctx._index(targets, i.cpu().numpy()),
+                                          autocast=ctx.autocast)
+        if outputs:
+            consume(i, j, t, grads, diff, selected)
+        else:
+            consume(i, j, t, grads, diff)
 
     ctx.chunked(step, n * m * s)
 

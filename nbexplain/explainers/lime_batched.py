@@ -220,10 +220,11 @@ class LimeTabularBatched:
         return (f"LimeTabularBatched(features={self.n_features}, num_samples={self.num_samples}, "
                 f"discretize_continuous={self.discretize_continuous}, seed={self.seed}{seeds})")
 
-    def _perturb(self, x: np.ndarray, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """One row's neighbourhood (``seed``: default the explainer's): (surrogate inputs Z (S, F), model
-        inputs (S, F)); row 0 is ``x``."""
-        S, F = self.num_samples, self.n_features
+    def _perturb(self, x: np.ndarray, seed: int | None = None, num_samples: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """One row's neighbourhood (``seed``, ``num_samples``: default the explainer's): (surrogate inputs
+        Z (S, F), model inputs (S, F)); row 0 is ``x``."""
+        S, F = self.num_samples if num_samples is None else num_samples, self.n_features
         rng = np.random.default_rng(self.seed if seed is None else seed)
         u_pick = rng.random((S, F))
         Z = np.empty((S, F))
@@ -293,6 +294,13 @@ class LimeTabularBatched:
         for i in range(n):  # a loop over rows only; each row's S x F draws are vectorised
             Zs[i], inv[i * S:(i + 1) * S] = self._perturb(X[i], seed)
         preds = check_model_output(self.predict(inv), "the model")  # the one model call
+        y, targets = self._objective(preds, target, n, S)
+        coef, intercept, score = _weighted_ridge(Zs, y, self._kernel(Zs), alpha=1.0)
+        local = intercept + np.einsum("nf,nf->n", coef, Zs[:, 0])
+        return coef, intercept, score, local, targets, y[:, 0]
+
+    def _objective(self, preds: np.ndarray, target: Any, n: int, S: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """What the surrogates imitate, ``(n, S)``, and the explained class per row (None: a callable target)."""
         if is_callable_target(target):
             y = np.asarray(callable_objective(target, preds, n * S), dtype=float).reshape(n, S)
             targets = None
@@ -304,9 +312,72 @@ class LimeTabularBatched:
                 raise ValueError(f"got {len(self.class_names)} class_names but the model has {preds.shape[1]} outputs")
             targets = resolve_target(target, preds[::S])
             y = preds.reshape(n, S, -1)[np.arange(n), :, targets]
-        coef, intercept, score = _weighted_ridge(Zs, y, self._kernel(Zs), alpha=1.0)
-        local = intercept + np.einsum("nf,nf->n", coef, Zs[:, 0])
-        return coef, intercept, score, local, targets, y[:, 0]
+        return y, targets
+
+    def perturb(self, x: Any, *, seed: int | None = None, num_samples: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """The perturbations of one row ``x`` that :meth:`explain` fits on, without calling the model.
+
+        Returns ``(interpretable, rows)``, both ``(S, F)``: the surrogate's inputs (``"same bin as
+        x"`` indicators, or standardised values) and the rows the model is called with (for a
+        DataFrame: its encoded numbers). Row 0 is ``x`` itself. ``seed`` and ``num_samples``
+        default to the explainer's; a larger ``num_samples`` with the same seed extends the
+        neighbourhood (its first rows stay the same) when every feature is binned or categorical.
+
+        Example:
+            >>> X = np.random.RandomState(0).randn(30, 2)
+            >>> Z, rows = LimeTabularBatched(lambda A: np.c_[A[:, 0], -A[:, 0]], X, num_samples=20).perturb(X[0])
+            >>> Z.shape, np.array_equal(rows[0], X[0]), np.array_equal(
+            ...     LimeTabularBatched(lambda A: A, X, num_samples=40).perturb(X[0])[1][:20], rows)
+            ((20, 2), True, True)
+        """
+        S = self.num_samples if num_samples is None else check_int(num_samples, "num_samples", min=10)
+        return self._perturb(self._row(x), seed=self.seed if seed is None else check_int(seed, "seed", min=0),
+                             num_samples=S)
+
+    def _row(self, x: Any) -> np.ndarray:
+        """One row to explain, ``(F,)``, checked as :meth:`explain` checks ``X``."""
+        if self.encoding is not None:
+            X = table_input(x, "x", self.encoding)[0]
+        else:
+            X = tabular_matrix(x, "x", self.n_features, columns=self._columns)
+        if X.shape[0] != 1:
+            raise ValueError(f"x must be one row (F,) or (1, F), got {X.shape[0]} rows; pick one, e.g. X[3]")
+        return X[0]
+
+    @guarded
+    def neighbourhood(self, x: Any, target: Any = None, *, seed: int | None = None,
+                      num_samples: int | None = None) -> dict[str, Any]:
+        """What LIME drew around one row ``x`` and the surrogate it fitted: exactly ``explain(x)``'s fit.
+
+        One model call. Keys: ``"interpretable"`` and ``"rows"`` ``(S, F)`` (see :meth:`perturb`),
+        ``"outputs"`` ``(S, k)`` (the model's outputs for the rows), ``"y"`` ``(S,)`` (what the
+        surrogate imitates: the target class' output), ``"target"`` (the class, None for a callable
+        target), ``"distances"`` ``(S,)`` (euclidean, to row 0, in the surrogate's inputs),
+        ``"weights"`` ``(S,)`` (:func:`lime_kernel` at ``kernel_width``), ``"coef"`` ``(F,)``,
+        ``"intercept"``, ``"surrogate"`` ``(S,)`` (its predictions), ``"score"`` (weighted R^2),
+        ``"kernel_width"``, ``"seed"``, ``"num_samples"``.
+
+        Example:
+            >>> X = np.random.RandomState(0).randn(40, 3)
+            >>> f = lambda A: np.c_[1 / (1 + np.exp(A[:, 0])), 1 - 1 / (1 + np.exp(A[:, 0]))]
+            >>> lime = LimeTabularBatched(f, X, num_samples=200)
+            >>> nb = lime.neighbourhood(X[1], target=1)
+            >>> nb["interpretable"].shape, bool(np.allclose(nb["coef"], lime.explain(X[1:2], target=1).values[0]))
+            ((200, 3), True)
+        """
+        s = self.seed if seed is None else check_int(seed, "seed", min=0)
+        S = self.num_samples if num_samples is None else check_int(num_samples, "num_samples", min=10)
+        Z, rows = self._perturb(self._row(x), seed=s, num_samples=S)
+        preds = check_model_output(self.predict(rows), "the model")
+        y, targets = self._objective(preds, target, 1, S)
+        d2 = ((Z - Z[0]) ** 2).sum(1)
+        w = lime_kernel(d2, self.kernel_width)
+        coef, intercept, score = _weighted_ridge(Z[None], y, w[None], alpha=1.0)
+        return {"interpretable": Z, "rows": rows, "outputs": preds, "y": y[0],
+                "target": None if targets is None else int(targets[0]), "distances": np.sqrt(d2), "weights": w,
+                "coef": coef[0], "intercept": float(intercept[0]), "surrogate": intercept[0] + Z @ coef[0],
+                "score": float(score[0]), "kernel_width": self.kernel_width, "seed": s, "num_samples": S}
 
     def _name(self, f: int) -> str:
         return self.feature_names[f] if self.feature_names is not None else f"column {f}"
@@ -314,7 +385,17 @@ class LimeTabularBatched:
     def _kernel(self, Zs: np.ndarray) -> np.ndarray:
         """lime's exponential kernel on the euclidean distance to each row's own surrogate input."""
         d2 = np.stack([((Z - Z[0]) ** 2).sum(1) for Z in Zs])
-        return np.sqrt(np.exp(-d2 / self.kernel_width ** 2))
+        return lime_kernel(d2, self.kernel_width)
+
+
+def lime_kernel(squared_distances: np.ndarray, width: float) -> np.ndarray:
+    """lime's exponential kernel, ``sqrt(exp(-d^2 / width^2))``, from squared distances.
+
+    Example:
+        >>> lime_kernel(np.array([0.0, 4.0]), 2.0).round(4).tolist()
+        [1.0, 0.6065]
+    """
+    return np.sqrt(np.exp(-np.asarray(squared_distances, dtype=np.float64) / float(width) ** 2))
 
 
 def _apportion(prob: np.ndarray, total: int) -> np.ndarray:

@@ -11,6 +11,10 @@ weights are painted back onto the pixels, so ``values`` is ``(n, H, W)``; the se
 are user text: they are shown as text, never as HTML.
 
 Both seed lime's generator (and the segmentation) per sample, so reruns are identical.
+``neighbourhood(...)`` on either returns the perturbed samples lime drew and the surrogate it
+fitted on them, from lime's own pieces (``LimeImageExplainer.data_labels``, the text explainer's
+``__data_labels_distances``, ``LimeBase.explain_instance_with_data``) with the same seed: the
+neighbourhood ``explain`` fits (:mod:`nbexplain.explainers.lime_neighbourhood` draws it).
 
 Example:
     >>> import numpy as np
@@ -77,7 +81,8 @@ class LimeImage:
     ``segmentation``: ``"quickshift"`` (lime's default), ``"slic"``, ``"felzenszwalb"`` or a
     callable ``image (H, W, 3) -> int segments (H, W)``. ``hide_color=None`` fills a switched-off
     superpixel with its mean colour (lime's default), a number fills it with that value.
-    ``base_values`` is the surrogate's intercept; ``diagnostics`` holds ``segments`` ``(n, H, W)``,
+    ``kernel_width`` (lime's default 0.25) is the width of lime's kernel on the cosine distance
+    between on/off patterns. ``base_values`` is the surrogate's intercept; ``diagnostics`` holds ``segments`` ``(n, H, W)``,
     ``score`` (weighted R^2) and ``local_prediction``.
 
     Example:
@@ -91,7 +96,7 @@ class LimeImage:
 
     def __init__(self, model_or_predict: Any, *, segmentation: str | Callable[[np.ndarray], np.ndarray] = "quickshift",
                  num_samples: int = 1000, seed: int = 0, hide_color: float | None = None,
-                 class_names: Sequence[str] | None = None, batch_size: int = 256) -> None:
+                 class_names: Sequence[str] | None = None, batch_size: int = 256, kernel_width: float = 0.25) -> None:
         if isinstance(segmentation, str) and segmentation not in _SEGMENTERS:
             raise ValueError(f"segmentation must be one of {sorted(_SEGMENTERS)} or a callable, got {segmentation!r}")
         if not callable(segmentation) and not isinstance(segmentation, str):
@@ -101,6 +106,7 @@ class LimeImage:
             hide_color = check_number(hide_color, "hide_color")
         self.segmentation, self.num_samples, self.seed = segmentation, num_samples, check_int(seed, "seed", min=0)
         self.hide_color, self.batch_size = hide_color, check_int(batch_size, "batch_size", min=1)
+        self.kernel_width = check_number(kernel_width, "kernel_width", min=0.0, min_open=True)
         self.class_names = check_class_names(class_names)
         self.predict = checked_predict(as_predict_fn(model_or_predict, output="probabilities"
                                                      if not hasattr(model_or_predict, "predict_proba") else "auto"),
@@ -110,7 +116,7 @@ class LimeImage:
         seg = self.segmentation if isinstance(self.segmentation, str) else "callable"
         return f"LimeImage(segmentation={seg!r}, num_samples={self.num_samples}, seed={self.seed})"
 
-    def _segmenter(self) -> Callable[[np.ndarray], np.ndarray]:
+    def _segmenter(self, seed: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
         if callable(self.segmentation):
             user = self.segmentation
 
@@ -124,7 +130,7 @@ class LimeImage:
         from lime.wrappers.scikit_image import SegmentationAlgorithm  # type: ignore[import-untyped]
 
         algorithm: Callable[[np.ndarray], np.ndarray] = SegmentationAlgorithm(
-            self.segmentation, random_seed=self.seed, **_SEGMENTERS[self.segmentation])
+            self.segmentation, random_seed=self.seed if seed is None else seed, **_SEGMENTERS[self.segmentation])
         return algorithm
 
     @guarded
@@ -142,20 +148,7 @@ class LimeImage:
 
         images = _images(X)
         n = images.shape[0]
-        try:
-            preds = check_model_output(self.predict(images), "the model")
-        except ModelInputError as exc:
-            if "channels-last" not in str(exc):
-                raise
-            raise ModelInputError("LimeImage passes the model channels-last images (N, H, W, 3), as lime does, and "
-                                  "this CNN takes (N, C, H, W): wrap it, e.g. LimeImage(lambda X: torch.softmax(model("
-                                  "torch.as_tensor(X, dtype=torch.float32).permute(0, 3, 1, 2)), 1).detach().numpy())"
-                                  ) from exc
-        if preds.shape[1] < 2:
-            raise ValueError("LimeImage explains class probabilities (n, k >= 2) but the model returns one column")
-        if self.class_names is not None and len(self.class_names) != preds.shape[1]:
-            raise ValueError(f"got {len(self.class_names)} class_names but the model has {preds.shape[1]} outputs")
-        targets = resolve_target(target, preds)
+        preds, targets = self._targets(images, target)
         segmenter = self._segmenter()
         values = np.zeros(images.shape[:3])
         segments = np.zeros(images.shape[:3], dtype=np.int64)
@@ -165,7 +158,8 @@ class LimeImage:
         try:
             exps = []
             for i in range(n):
-                explainer = lime_image.LimeImageExplainer(random_state=self.seed)  # fresh generator per image
+                explainer = lime_image.LimeImageExplainer(kernel_width=self.kernel_width,
+                                                          random_state=self.seed)  # fresh generator per image
                 exps.append(explainer.explain_instance(
                     images[i], self.predict, labels=(int(targets[i]),), top_labels=None, hide_color=self.hide_color,
                     num_samples=self.num_samples, batch_size=self.batch_size, segmentation_fn=segmenter,
@@ -185,9 +179,97 @@ class LimeImage:
             values, base, images, output_names=self.class_names, target=targets,
             outputs=preds[np.arange(n), targets], method="lime_image",
             params={"seed": self.seed, "num_samples": self.num_samples, "hide_color": self.hide_color,
-                    "segmentation": self.segmentation if isinstance(self.segmentation, str) else "callable"},
+                    "segmentation": self.segmentation if isinstance(self.segmentation, str) else "callable",
+                    "kernel_width": self.kernel_width},
             diagnostics={"segments": segments, "score": score, "local_prediction": local},
         )
+
+    def _targets(self, images: np.ndarray, target: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The model's outputs for ``images`` and the class explained per image, checked."""
+        try:
+            preds = check_model_output(self.predict(images), "the model")
+        except ModelInputError as exc:
+            if "channels-last" not in str(exc):
+                raise
+            raise ModelInputError("LimeImage passes the model channels-last images (N, H, W, 3), as lime does, and "
+                                  "this CNN takes (N, C, H, W): wrap it, e.g. LimeImage(lambda X: torch.softmax(model("
+                                  "torch.as_tensor(X, dtype=torch.float32).permute(0, 3, 1, 2)), 1).detach().numpy())"
+                                  ) from exc
+        if preds.shape[1] < 2:
+            raise ValueError("LimeImage explains class probabilities (n, k >= 2) but the model returns one column")
+        if self.class_names is not None and len(self.class_names) != preds.shape[1]:
+            raise ValueError(f"got {len(self.class_names)} class_names but the model has {preds.shape[1]} outputs")
+        return preds, resolve_target(target, preds)
+
+    @guarded
+    def neighbourhood(self, image: Any, target: Any = None, *, seed: int | None = None,
+                      num_samples: int | None = None, segments: Any = None) -> dict[str, Any]:
+        """The masked images lime drew around one ``image`` and the surrogate it fitted: ``explain``'s fit.
+
+        Calls lime's own pieces as ``explain_instance`` does, with a generator seeded ``seed``
+        (default the explainer's): the segmentation, the "hidden" image, ``data_labels`` (the on/off
+        patterns and the model's outputs), the cosine distances and
+        ``LimeBase.explain_instance_with_data`` (the fit). ``segments``: an int map ``(H, W)`` to use
+        instead of segmenting (so several seeds share superpixels). Keys: ``"interpretable"``
+        ``(S, n_segments)`` on/off patterns (row 0: all on), ``"outputs"`` ``(S, k)``, ``"y"`` ``(S,)``
+        (the target class' output), ``"target"``, ``"distances"`` (cosine), ``"weights"`` (lime's
+        kernel), ``"coef"`` ``(n_segments,)``, ``"intercept"``, ``"score"`` (lime's weighted R^2),
+        ``"local_prediction"``, ``"segments"`` ``(H, W)``, ``"image"`` and ``"hidden"`` ``(H, W, 3)``
+        (what a switched-off superpixel shows), ``"kernel_width"``, ``"seed"``, ``"num_samples"``.
+        The masked images themselves are not kept (``num_samples`` images); rebuild any of them with
+        :func:`~nbexplain.explainers.lime_samples.masked_images`.
+
+        Example:
+            >>> img = np.zeros((16, 16, 3)); img[:, 8:] = 1.0
+            >>> f = lambda X: np.stack([1 - X[..., 0].mean((1, 2)), X[..., 0].mean((1, 2))], 1)
+            >>> lime = LimeImage(f, segmentation=lambda im: (im[..., 0] > 0.5).astype(int), hide_color=0.0, num_samples=40)
+            >>> nb = lime.neighbourhood(img, target=1)
+            >>> nb["interpretable"].shape, bool(np.allclose(nb["coef"][nb["segments"]], lime.explain(img[None], 1).values[0]))
+            ((40, 2), True)
+        """
+        import lime.lime_image as lime_image
+        from sklearn.metrics import pairwise_distances
+
+        arr = to_numpy(image)
+        images = _images(arr[None] if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (1, 3)) else arr)
+        if images.shape[0] != 1:
+            raise ValueError(f"image must be one image (H, W, 3), got {images.shape[0]}; pick one, e.g. X[0]")
+        img = images[0]
+        s = self.seed if seed is None else check_int(seed, "seed", min=0)
+        S = self.num_samples if num_samples is None else check_int(num_samples, "num_samples", min=2)
+        _preds, targets = self._targets(images, target)
+        label = int(targets[0])
+        if segments is None:
+            seg = self._segmenter(s)(img)
+        else:
+            seg = np.asarray(segments)
+            if seg.shape != img.shape[:2] or not np.issubdtype(seg.dtype, np.integer):
+                raise ValueError(f"segments must be int superpixel ids shaped like the image {img.shape[:2]}, "
+                                 f"got {seg.dtype} {seg.shape}")
+        hidden = img.copy()  # as lime's explain_instance: each superpixel's mean colour, or hide_color
+        if self.hide_color is None:
+            for x in np.unique(seg):
+                hidden[seg == x] = img[seg == x].mean(0)
+        else:
+            hidden[:] = self.hide_color
+        explainer = lime_image.LimeImageExplainer(kernel_width=self.kernel_width, random_state=s)
+        progress = lime_image.tqdm
+        lime_image.tqdm = lambda rows, **_: rows
+        try:
+            data, labels = explainer.data_labels(img, hidden, seg, self.predict, S, batch_size=self.batch_size)
+        finally:
+            lime_image.tqdm = progress
+        distances = pairwise_distances(data, data[0].reshape(1, -1), metric="cosine").ravel()
+        intercept, local_exp, score, local_pred = explainer.base.explain_instance_with_data(
+            data, labels, distances, label, 100000, model_regressor=None, feature_selection=explainer.feature_selection)
+        coef = np.zeros(data.shape[1])
+        for f, weight in local_exp:
+            coef[f] = weight
+        return {"interpretable": data.astype(np.float64), "outputs": labels, "y": labels[:, label], "target": label,
+                "distances": distances, "weights": explainer.base.kernel_fn(distances), "coef": coef,
+                "intercept": float(intercept), "score": float(score), "local_prediction": float(np.ravel(local_pred)[0]),
+                "segments": seg, "image": img, "hidden": hidden, "kernel_width": self.kernel_width, "seed": s,
+                "num_samples": S}
 
 
 class LimeText:
@@ -197,7 +279,9 @@ class LimeText:
     ``predict_proba`` works as is). ``split_expression`` is lime's: a regex to split on, or a
     callable ``text -> tokens``. Tokens are lime's distinct words (``bow=True``, lime's default),
     or, with ``bow=False``, every word by its position; a removed word is then replaced by
-    ``mask_string`` (default ``""``: the word is dropped, its spacing kept).
+    ``mask_string`` (default ``""``: the word is dropped, its spacing kept). ``kernel_width``
+    (lime's default 25) is the width of lime's kernel on 100 x the cosine distance between
+    kept-word patterns.
 
     Example:
         >>> import numpy as np
@@ -209,13 +293,14 @@ class LimeText:
 
     def __init__(self, predict_fn: Any, *, class_names: Sequence[str] | None = None, num_samples: int = 1000,
                  seed: int = 0, split_expression: str | Callable[[str], list[str]] = r"\W+", bow: bool = True,
-                 mask_string: str = "") -> None:
+                 mask_string: str = "", kernel_width: float = 25.0) -> None:
         num_samples = check_int(num_samples, "num_samples", min=2)
         if not isinstance(split_expression, str) and not callable(split_expression):
             raise TypeError(f"split_expression must be a regex str or a callable text -> tokens, got {split_expression!r}")
         self.class_names = check_class_names(class_names)
         self.num_samples, self.seed, self.split_expression = num_samples, check_int(seed, "seed", min=0), split_expression
         self.bow, self.mask_string = bool(bow), str(mask_string)
+        self.kernel_width = check_number(kernel_width, "kernel_width", min=0.0, min_open=True)
         self._predict = predict_fn.predict_proba if hasattr(predict_fn, "predict_proba") else predict_fn
         if not callable(self._predict):
             raise TypeError(f"predict_fn must be callable (list of texts -> (N, k)), got {type(predict_fn).__name__}")
@@ -250,6 +335,24 @@ class LimeText:
             >>> LimeText(f, num_samples=20).explain("x y").values.shape
             (1, 2)
         """
+        preds, label, indexed, explainer = self._prepare(text, target, self.seed)
+        tokens = list(indexed.inverse_vocab)
+        exp = explainer.explain_instance(text, self.predict, labels=(label,), num_features=len(tokens), num_samples=self.num_samples)
+        values = np.zeros(len(tokens))
+        for idx, weight in exp.local_exp[label]:
+            values[idx] = weight
+        return Explanation(
+            values[None], [float(exp.intercept[label])], feature_names=tokens, output_names=self.class_names,
+            target=[label], outputs=[preds[0, label]], method="lime_text", layout="tokens",
+            params={"seed": self.seed, "num_samples": self.num_samples, "bow": self.bow, "kernel_width": self.kernel_width,
+                    "split_expression": self.split_expression if isinstance(self.split_expression, str) else "callable"},
+            diagnostics={"score": np.array([float(exp.score)]),
+                         "local_prediction": np.array([float(np.ravel(exp.local_pred)[0])]),
+                         "text": text},
+        )
+
+    def _prepare(self, text: str, target: Any, seed: int) -> tuple[np.ndarray, int, Any, Any]:
+        """The document's outputs, the explained class, lime's tokenisation and a fresh explainer seeded ``seed``."""
         from lime.lime_text import IndexedString, LimeTextExplainer  # type: ignore[import-untyped]
 
         if not isinstance(text, str):
@@ -262,22 +365,59 @@ class LimeText:
             raise ValueError(f"got {len(self.class_names)} class_names but the model has {preds.shape[1]} outputs")
         label = int(resolve_target(target, preds)[0])
         explainer = LimeTextExplainer(class_names=self.class_names, split_expression=self.split_expression,
-                                      random_state=self.seed, bow=self.bow, mask_string=self.mask_string)
+                                      random_state=seed, bow=self.bow, mask_string=self.mask_string,
+                                      kernel_width=self.kernel_width)
         # lime keeps num_features tokens; count them first to keep all (the same tokenisation as lime's)
-        tokens = list(IndexedString(text, split_expression=self.split_expression, bow=self.bow,
-                                    mask_string=self.mask_string).inverse_vocab)
-        if not tokens:
+        indexed = IndexedString(text, split_expression=self.split_expression, bow=self.bow, mask_string=self.mask_string)
+        if not indexed.inverse_vocab:
             raise ValueError(f"no tokens in the text {text[:40]!r} with split_expression={self.split_expression!r}")
-        exp = explainer.explain_instance(text, self.predict, labels=(label,), num_features=len(tokens), num_samples=self.num_samples)
-        values = np.zeros(len(tokens))
-        for idx, weight in exp.local_exp[label]:
-            values[idx] = weight
-        return Explanation(
-            values[None], [float(exp.intercept[label])], feature_names=tokens, output_names=self.class_names,
-            target=[label], outputs=[preds[0, label]], method="lime_text", layout="tokens",
-            params={"seed": self.seed, "num_samples": self.num_samples, "bow": self.bow,
-                    "split_expression": self.split_expression if isinstance(self.split_expression, str) else "callable"},
-            diagnostics={"score": np.array([float(exp.score)]),
-                         "local_prediction": np.array([float(np.ravel(exp.local_pred)[0])]),
-                         "text": text},
-        )
+        return preds, label, indexed, explainer
+
+    @guarded
+    def neighbourhood(self, text: str, target: Any = None, *, seed: int | None = None,
+                      num_samples: int | None = None) -> dict[str, Any]:
+        """The documents lime drew around ``text`` (words removed) and the surrogate it fitted: ``explain``'s fit.
+
+        Calls lime's own pieces as ``explain_instance`` does, with a generator seeded ``seed``
+        (default the explainer's): the text explainer's ``__data_labels_distances`` (which draws
+        the kept-word patterns, calls the model once on all the documents and measures 100 x the
+        cosine distance) and ``LimeBase.explain_instance_with_data`` (the fit). Keys:
+        ``"interpretable"`` ``(S, T)`` kept-word patterns over the distinct tokens (row 0: all
+        kept), ``"texts"`` (the S documents the model was called with), ``"outputs"`` ``(S, k)``,
+        ``"y"``, ``"target"``, ``"distances"``, ``"weights"`` (lime's kernel), ``"coef"`` ``(T,)``,
+        ``"intercept"``, ``"score"`` (lime's weighted R^2), ``"local_prediction"``, ``"tokens"``
+        (the T distinct tokens), ``"pieces"`` (the document cut as lime cuts it, in order, as
+        ``(text, token index)``, index -1 for the separators between words), ``"kernel_width"``, ``"seed"``, ``"num_samples"``.
+
+        Example:
+            >>> f = lambda d: np.array([[0.2, 0.8] if "good" in t else [0.9, 0.1] for t in d])
+            >>> nb = LimeText(f, num_samples=50).neighbourhood("a good day")
+            >>> nb["tokens"], nb["texts"][0], nb["interpretable"].shape
+            (['a', 'good', 'day'], 'a good day', (50, 3))
+        """
+        s = self.seed if seed is None else check_int(seed, "seed", min=0)
+        S = self.num_samples if num_samples is None else check_int(num_samples, "num_samples", min=2)
+        _preds, label, indexed, explainer = self._prepare(text, target, s)
+        seen: list[str] = []
+
+        def predict(texts: Sequence[str]) -> np.ndarray:
+            seen.extend(texts)
+            return self.predict(texts)
+
+        draw = explainer._LimeTextExplainer__data_labels_distances  # lime's own sampler (name-mangled)
+        data, labels, distances = draw(indexed, predict, S, distance_metric="cosine")
+        tokens = [str(t) for t in indexed.inverse_vocab]
+        intercept, local_exp, score, local_pred = explainer.base.explain_instance_with_data(
+            data, labels, distances, label, len(tokens), model_regressor=None, feature_selection=explainer.feature_selection)
+        coef = np.zeros(len(tokens))
+        for f, weight in local_exp:
+            coef[f] = weight
+        piece_token = np.full(len(indexed.as_list), -1)
+        for t, positions in enumerate(indexed.positions):
+            piece_token[np.ravel(positions).astype(int)] = t
+        return {"interpretable": np.asarray(data, dtype=np.float64), "texts": list(seen), "outputs": labels,
+                "y": labels[:, label], "target": label, "distances": distances,
+                "weights": explainer.base.kernel_fn(distances), "coef": coef, "intercept": float(intercept),
+                "score": float(score), "local_prediction": float(np.ravel(local_pred)[0]), "tokens": tokens,
+                "pieces": [(str(w), int(t)) for w, t in zip(indexed.as_list, piece_token, strict=True)],
+                "kernel_width": self.kernel_width, "seed": s, "num_samples": S}

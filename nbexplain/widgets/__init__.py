@@ -21,6 +21,8 @@ from .dashboard import Dashboard
 from .feature_bars import FeatureBars
 from .global_views import BiasView, ImportanceBars, PDPView, SurrogateView
 from .heatmap import CMAPS, Heatmap
+from .ig_path_view import IGPathView
+from .lime_neighbourhood_view import LimeNeighbourhoodView
 from .model_graph import ModelGraphView
 from .progress import TaskProgress
 from .sample_browser import SampleBrowser
@@ -41,8 +43,10 @@ __all__ = [
     "Dashboard",
     "FeatureBars",
     "Heatmap",
+    "IGPathView",
     "ImportanceBars",
     "LayerInspector",
+    "LimeNeighbourhoodView",
     "ModelAnatomy",
     "ModelGraphView",
     "PDPView",
