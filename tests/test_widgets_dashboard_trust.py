@@ -37,7 +37,7 @@ def test_the_trust_tab_measures_the_sample_shown_when_opened_and_badges_follow(d
     d, s = dash, dash.session
     d.select(5)
     tab = d.tab("trust")
-    assert tab.view.report is None and d.compare.badges == {}  # nothing measured before it is opened
+    assert tab.view is None and d.compare.badges == {}  # nothing measured (nor drawn) before it is opened
     d.state.tab = "Trust"
     report = tab.view.report
     assert report is not None and list(report.samples) == [5] and report.methods == ["kernel_shap", "lime_batched"]

@@ -48,9 +48,6 @@ class TrustTab(DashboardTab):
         self._measured: tuple[Any, ...] | None = None  # (scope, index, methods) of the report drawn or coming
 
     def build(self) -> Any:
-        from ..trust_view import TrustView
-
-        s = self.session
         self.scope = ipywidgets.ToggleButtons(options=[_SAMPLE, _SUBSAMPLE], value=_SAMPLE,
                                               tooltips=["the sample shown in Explore",
                                                         f"a seeded subsample of {SUBSAMPLE} samples, averaged"])
@@ -58,14 +55,24 @@ class TrustTab(DashboardTab):
         self.button = ipywidgets.Button(description="measure", tooltip="measure the methods shown in Explore")
         self.button.add_class("nbx-trust-measure")
         self.button.on_click(lambda _b: self.measure(force=True))
-        self.status = ipywidgets.Label("")
+        self.status = ipywidgets.Label("Open this tab to measure the methods shown.")
         self.status.add_class("nbx-trust-tab-status")
-        self.view = TrustView(class_names=s.class_names, feature_names=s.feature_names or None,
-                              title="Can I trust the methods shown?")
         self.watch(self._outdated, names=["index", "edited", "methods"])
         controls = ipywidgets.HBox([ipywidgets.Label("measure on"), self.scope, self.button],
                                    layout={"flex_flow": "row wrap", "align_items": "center"})
-        return ipywidgets.VBox([controls, self.status, self.view])
+        self._page_box = ipywidgets.VBox([controls, self.status])
+        return self._page_box
+
+    def _view(self) -> Any:
+        """The TrustView, made when first needed (its charts would weigh on every saved Dashboard)."""
+        if self.view is None:
+            from ..trust_view import TrustView
+
+            s = self.session
+            self.view = TrustView(class_names=s.class_names, feature_names=s.feature_names or None,
+                                  title="Can I trust the methods shown?", runner=self.runner)
+            self._page_box.children = (*self._page_box.children, self.view)
+        return self.view
 
     def on_open(self) -> None:
         self.measure(force=False)
@@ -119,7 +126,7 @@ class TrustTab(DashboardTab):
 
     def _show(self, result: tuple[np.ndarray, Any]) -> None:
         idx, report = result
-        self.view.show_report(report)
+        self._view().show_report(report)
         self.status.value = ""
         if len(idx) == 1:
             from ..trust_badges import trust_badges
