@@ -45,8 +45,8 @@ _WIDGETS = (
 )
 
 # Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).
-_SUBMODULES = ("anatomy", "datasets", "diagnostics", "explainers", "metrics", "perturb", "session", "tasks", "text",
-               "validate", "widgets")
+_SUBMODULES = ("anatomy", "datasets", "diagnostics", "explainers", "metrics", "perturb", "scale", "session", "tasks",
+               "text", "validate", "widgets")
 
 # Compute-side names loaded on first access: name -> module that defines it.
 _LAZY: dict[str, str] = {
@@ -68,6 +68,7 @@ _LAZY: dict[str, str] = {
     "ShapPartition": "nbexplain.explainers.shap_library",
     "ExplainSession": "nbexplain.session",
     "TextExplainer": "nbexplain.text.hf",
+    "explain_dataset": "nbexplain.scale.run",
     "model_graph": "nbexplain.anatomy",
     "TaskRunner": "nbexplain.tasks",
     "PatchMask": "nbexplain.perturb",

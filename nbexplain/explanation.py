@@ -286,6 +286,25 @@ class Explanation:
         """
         return _shap_io.to_shap(self)
 
+    @staticmethod
+    def open(store: Any) -> Any:
+        """A dataset-wide explanation written by :func:`nbexplain.explain_dataset`, read lazily:
+        a :class:`nbexplain.scale.LazyExplanation` (rows load when asked for; ``mean_abs()`` and a
+        stratified ``sample()`` for the views).
+
+        Example:
+            >>> import numpy as np, tempfile, torch
+            >>> from nbexplain.explainers import Saliency
+            >>> from nbexplain.scale import explain_dataset
+            >>> run = explain_dataset(Saliency(torch.nn.Linear(2, 2)), np.ones((5, 2), np.float32),
+            ...                       store=tempfile.mkdtemp() + "/s.zarr", chunk_size=2, sync=True)
+            >>> Explanation.open(run.store.path)[4].values.shape
+            (2,)
+        """
+        from nbexplain.scale.lazy import LazyExplanation
+
+        return LazyExplanation(store)
+
     @classmethod
     def from_shap(cls, se: Any, method: str = "shap", target: Any = None, single: bool | None = None) -> Explanation:
         """Build from a ``shap.Explanation``; its extras go to ``diagnostics["shap_extras"]``.

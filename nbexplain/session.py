@@ -123,6 +123,8 @@ class ExplainSession:
     ``preprocess``: for images, what turns a picture of ``X`` into the model's input (a
     torchvision ``Normalize``, say): predictions and every method run the model on
     ``preprocess(x)`` while ``X``, the maps and the what-if stay in the picture's own values.
+    ``store``: a dataset-wide explanation of ``X`` (:func:`nbexplain.explain_dataset`, a path or
+    ``nbx.Explanation.open(path)``): its method's explanations and global views are read from it.
     ``tokenizer``: with texts and a ``transformers`` classifier, its tokenizer; the model is then
     wrapped in :class:`nbexplain.TextExplainer` (words, not sub-word pieces; Integrated Gradients
     on the embeddings and the model-agnostic methods on the same words).
@@ -157,6 +159,7 @@ class ExplainSession:
         returns: str = "auto",
         tokenizer: Any = None,
         preprocess: Any = None,
+        store: Any = None,
     ) -> None:
         if tokenizer is not None:  # a transformers classifier: explained in words, both families
             from .text.hf import TextExplainer
@@ -216,6 +219,9 @@ class ExplainSession:
             raise ValueError("pass X_train and y_train together (the train split of the train-vs-test comparison)")
         self.background = self._background(background)
         self.categorical = self._categorical(categorical)
+        #: A dataset-wide explanation of X (``nbx.explain_dataset``), read lazily: its method's
+        #: per-sample explanations and global views come from it instead of being computed.
+        self.store = self._open_store(store)
         self.methods = self._methods(methods)
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
@@ -273,6 +279,21 @@ class ExplainSession:
             out[j] = [(float(v), str(v) if label is None else str(label)) for v, label in items]
         return out
 
+    def _open_store(self, store: Any) -> Any:
+        if store is None:
+            return None
+        from .scale.lazy import LazyExplanation
+
+        lazy = store if isinstance(store, LazyExplanation) else LazyExplanation(store)
+        if lazy.n_samples != self.n_samples:
+            raise ValueError(f"the store explains {lazy.n_samples} rows but X has {self.n_samples}; pass the store "
+                             "written for this X")
+        return lazy
+
+    def from_store(self, method: str) -> bool:
+        """Whether ``method``'s explanations come from the store (its method, the store given)."""
+        return self.store is not None and self.store.method == method
+
     def _check_preprocess(self, preprocess: Any, model: Any) -> Any:
         if preprocess is None:
             return None
@@ -294,6 +315,8 @@ class ExplainSession:
 
             if is_text_explainer(self.model):
                 names = list(TRANSFORMER_TEXT_METHODS)
+            if self.store is not None:  # the stored method first: its explanations are read, not computed
+                names = [self.store.method, *[m for m in names if m != self.store.method]][:4]
         elif isinstance(methods, str):
             names = [methods]
         else:
@@ -571,8 +594,11 @@ class ExplainSession:
         if int(i) in self.errors:
             raise RuntimeError(f"the model failed on sample {i}, so it cannot be explained: {self.errors[int(i)]}")
         self.misses += 1
-        self._check_sample_finite(int(i))
-        e = self._single(method, self.sample_input(int(i)), self.target_of(int(i)))
+        if self.from_store(method) and self.store.finished_rows[int(i)]:
+            e = self.store[int(i)]  # read, not computed
+        else:
+            self._check_sample_finite(int(i))
+            e = self._single(method, self.sample_input(int(i)), self.target_of(int(i)))
         self._cache[(method, int(i))] = e
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
@@ -614,6 +640,12 @@ class ExplainSession:
             >>> idx, vals = s.global_attributions("kernel_shap", n_max=200)   # doctest: +SKIP
         """
         ctl = _control(control)
+        if self.from_store(method):  # a stratified sample of the stored rows, read chunk by chunk
+            e = self.store.sample(n_max, seed=self.seed)
+            v = np.asarray(e.values, dtype=np.float64)
+            if self.kind == "image" and v.ndim == 4:
+                v = v.sum(axis=1)
+            return np.asarray(e.params["rows"]), v
         idx = self.subsample(n_max)
         targets = self.predicted[idx]
         out: list[np.ndarray] = []

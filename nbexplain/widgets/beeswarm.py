@@ -111,10 +111,15 @@ class Beeswarm(NbxWidget):
 
         ``explanation.values`` must be ``(N, F)``, or ``(N, F, K)`` with one column per output
         (2-D ``base_values``; ``output`` picks one, default: each sample's ``target``). ``explanation.data`` colours the dots.
+        A lazy store explanation (``nbx.Explanation.open(store)``) is drawn from a seeded sample of
+        ``max_points`` rows (default 2000) stratified by chunk, read without loading the rest.
 
         Example:
             >>> Beeswarm.from_explanation(e, max_features=10)   # doctest: +SKIP
         """
+        if hasattr(explanation, "sample") and hasattr(explanation, "store"):  # a dataset-wide store
+            explanation = explanation.sample(int(kwargs.pop("max_points", 2000)))  # stratified by chunk, seeded
+            kwargs.setdefault("sample_indices", explanation.params["rows"])  # a dot's click names its row
         values = np.asarray(explanation.values, dtype=np.float64)
         if getattr(explanation, "has_output_axis", False) and values.ndim == 3:
             n = values.shape[0]

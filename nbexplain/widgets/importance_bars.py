@@ -28,7 +28,8 @@ class ImportanceBars(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     """Mean |attribution| per feature as sorted horizontal bars (largest on top).
 
     ``values``: attributions ``(n, F)`` (or an ``Explanation`` of a table; its names are used
-    when ``feature_names`` is None). Shows the ``top_k`` largest. ``.importance`` holds the mean
+    when ``feature_names`` is None; or a lazy store explanation, ``nbx.Explanation.open(store)``,
+    averaged a chunk at a time without loading it). Shows the ``top_k`` largest. ``.importance`` holds the mean
     |attr| of every feature, ``.order`` the shown feature indices, ``.shown_names`` their names;
     ``.title`` is the heading Label. In a :class:`~nbexplain.widgets.chart_layout.ChartRow` it
     takes the width left beside its neighbours, or a line of its own when that is too narrow.
@@ -57,7 +58,10 @@ class ImportanceBars(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         self.update(values)
 
     def update(self, values: Any) -> None:
-        """Redraw with new attributions ``(n, F)`` (same features)."""
+        """Redraw with new attributions ``(n, F)`` (same features), or a store's lazy explanation
+        (``nbx.Explanation.open(store)``: its mean |attribution| is read a chunk at a time)."""
+        if hasattr(values, "mean_abs") and hasattr(values, "store"):  # a dataset-wide store: streamed
+            values = values.mean_abs()[None]
         arr = np.asarray(getattr(values, "values", values), dtype=np.float64)
         if arr.ndim == 1:
             arr = arr[None]

@@ -117,6 +117,8 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     ``tokenizer=`` (Integrated Gradients on its embeddings beside token SHAP, on the same words).
     ``preprocess=``: for images a model expects normalised, the normalisation (the model and every
     method get ``preprocess(x)``; the pictures, maps and patch what-if stay as ``X`` shows them).
+    ``store=``: a dataset-wide explanation of ``X`` (``nbx.explain_dataset``): its method comes
+    first, its explanations and the Global tab's views are read from the store, not computed.
     ``X``: a table ``(n, F)``, images
     ``(n, C, H, W)`` / ``(n, H, W)`` or a list of texts; ``y``: class indices (enables the
     misclassified filter, the confusion matrix and the bias view). ``methods``: one to four
@@ -169,13 +171,14 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         seed: int = 0,
         tokenizer: Any = None,
         preprocess: Any = None,
+        store: Any = None,
     ) -> None:
         if not isinstance(global_samples, int) or global_samples < 1:
             raise ValueError(f"global_samples must be a positive int, got {global_samples!r}")
         self.session = ExplainSession(
             model, X, y, methods=methods, feature_names=feature_names, class_names=class_names,
             background=background, X_train=X_train, y_train=y_train, categorical=categorical, seed=seed,
-            tokenizer=tokenizer, preprocess=preprocess,
+            tokenizer=tokenizer, preprocess=preprocess, store=store,
         )
         s = self.session
         self.kind = s.kind
