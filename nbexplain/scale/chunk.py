@@ -4,7 +4,7 @@
 (:func:`nbexplain.scale.sources.load_part`), gives a shallow copy of the explainer the chunk's own
 seed (:func:`nbexplain.scale.store.chunk_seed`: from the global seed and the row range, so the
 result is the same whichever worker runs it, and when), runs it with a fixed number of torch
-threads (float sums depend on the thread count; a fixed count makes the result bitwise the same
+and BLAS threads (float sums depend on the thread count; a fixed count makes the result bitwise the same
 in every process), one chunk at a time per process (a model is not run by two threads at once),
 and returns the arrays the store keeps (:func:`arrays_of`).
 
@@ -44,11 +44,15 @@ def _threads(n: int | None) -> Iterator[None]:
         yield
         return
     import torch
+    from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()
     torch.set_num_threads(int(n))
     try:
-        yield
+        # numpy's BLAS too (KernelSHAP's weighted least squares): its sums depend on its thread count,
+        # and a Dask worker runs with one BLAS thread while the notebook's process has several
+        with threadpool_limits(limits=int(n)):
+            yield
     finally:
         torch.set_num_threads(before)
 

@@ -121,7 +121,11 @@ def test_dashboard_in_use(page: Page, nb: Notebook) -> None:
     poll_kernel(nb, "dash.wait(); print(json.dumps(dash.index))", lambda i: i == 37)
     expect(panel.locator(".nbx-sample-index")).to_have_text("sample 37 of 171")
     expect(out.locator("tr.nbx-row.selected")).to_have_attribute("data-index", "37")
-    out.locator(".nbx-browse-misclassified input[type=checkbox]").check()
+    # click, not check(): under load check() can read the box before its first paint after the click;
+    # the kernel's filter and the box's state are then both waited for.
+    out.locator(".nbx-browse-misclassified input[type=checkbox]").click()
+    poll_kernel(nb, "dash.wait(); print(json.dumps(dash.browser.filter.misclassified))", lambda v: v is True)
+    expect(out.locator(".nbx-browse-misclassified input[type=checkbox]")).to_be_checked()
     hidden = execute_in_kernel(nb, "import numpy as np\ns = dash.session\n"
                                    "print(json.dumps(int(np.flatnonzero(s.predicted == s.y)[5])))")
     goto.fill(str(hidden))
