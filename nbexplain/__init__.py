@@ -41,7 +41,9 @@ _WIDGETS = (
     "SurrogateView", "BiasView", "ModelAnatomy", "LayerInspector", "ModelGraphView", "ChannelGrid", "AttentionView",
     "TrustView",
     "IGPathView",
+    "ShapleyView",
     "LimeNeighbourhoodView",
+    "GradCAMLayersView",
 )
 
 # Subpackages reachable as attributes without an import of their own (``nbexplain.datasets``).

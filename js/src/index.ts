@@ -11,9 +11,11 @@ import { renderConfusionMatrix } from "./confusionmatrix";
 import { renderFeatureBars } from "./featurebars";
 import { renderHeatmap } from "./heatmap";
 import { renderIGPath } from "./igpath";
+import { renderLayerMaps } from "./layermaps";
 import { renderModelGraph } from "./modelgraph";
 import { renderSamplePanel } from "./samplepanel";
 import { renderSampleTable } from "./sampletable";
+import { renderShapleyLattice } from "./shapley";
 import { renderTextTokens } from "./texttokens";
 import { registerKernel, type KernelLink } from "./kernel";
 import type { Model } from "./traits";
@@ -33,6 +35,8 @@ export const VIEWS: Readonly<Record<string, ViewRenderer>> = {
   channel_grid: renderChannelGrid,
   attention: renderAttention,
   ig_path: renderIGPath,
+  layer_maps: renderLayerMaps,
+  shapley_lattice: renderShapleyLattice,
 };
 
 /**

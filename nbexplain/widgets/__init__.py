@@ -20,6 +20,7 @@ from .confusion_matrix import ConfusionMatrix
 from .dashboard import Dashboard
 from .feature_bars import FeatureBars
 from .global_views import BiasView, ImportanceBars, PDPView, SurrogateView
+from .gradcam_layers_view import GradCAMLayersView
 from .heatmap import CMAPS, Heatmap
 from .ig_path_view import IGPathView
 from .lime_neighbourhood_view import LimeNeighbourhoodView
@@ -29,6 +30,7 @@ from .sample_browser import SampleBrowser
 from .sample_explorer import SampleExplorer
 from .sample_panel import SamplePanel
 from .sample_table import SampleTable
+from .shapley_view import ShapleyView
 from .text_tokens import TextTokens
 from .trust_view import TrustView
 
@@ -42,6 +44,7 @@ __all__ = [
     "ConfusionMatrix",
     "Dashboard",
     "FeatureBars",
+    "GradCAMLayersView",
     "Heatmap",
     "IGPathView",
     "ImportanceBars",
@@ -54,6 +57,7 @@ __all__ = [
     "SampleExplorer",
     "SamplePanel",
     "SampleTable",
+    "ShapleyView",
     "SurrogateView",
     "TaskProgress",
     "TextTokens",
