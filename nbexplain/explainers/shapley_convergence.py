@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -169,8 +170,15 @@ def shapley_convergence(model: Any, x: Any, background: Any, *, feature_names: S
                          f"from {min(2 * m + 2, 2 ** m - 2)}: it is exact, there is nothing to converge; show the "
                          "coalition lattice instead (ShapleyView(..., mode='lattice'))")
     X = one_sample(x)
+    capped = ""
     if adaptive:  # the adaptive run first: it fixes the target for the others
-        run: Explanation | None = ks.explain(X, target=target)
+        with warnings.catch_warnings(record=True) as caught:  # its cap is said in the view's note, not warned
+            warnings.simplefilter("always")
+            run: Explanation | None = ks.explain(X, target=target)
+        capped = " ".join(str(w.message) for w in caught if "max_samples" in str(w.message))
+        for w in caught:  # any other warning goes on to the user
+            if "max_samples" not in str(w.message):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     else:  # the first budget fixes it
         ks.n_samples = plan[0]
         run = None
@@ -185,6 +193,8 @@ def shapley_convergence(model: Any, x: Any, background: Any, *, feature_names: S
         used.append(int(e.diagnostics["coalitions"][0]))
     exact_values, note = _exact(model, background, X, t, m, len(ks.background), exact, names, idx, class_names,
                                 {**opts, "seed": seed})
+    if capped:
+        note = (note + " " if note else "") + "The adaptive run: " + capped
     if run is not None and run.diagnostics.get("exact"):
         note = (note + " " if note else "") + (
             f"The adaptive run enumerated all {2 ** m - 2} coalitions (its first round, 2M + 2048, covers them): exact.")
