@@ -131,11 +131,16 @@ class LazyExplanation:
         if hi - lo <= 4 * rows.size + int(self.store.meta["chunk_size"]):  # close together: one read
             return self.store.read(name, lo, hi)[rows - lo]
         size = int(self.store.meta["chunk_size"])
-        parts = {}
-        for k in np.unique(rows // size):
+        out: np.ndarray | None = None
+        for k in np.unique(rows // size):  # one chunk in memory at a time: the rows it holds are copied out
             a, b = self.store.ranges[int(k)]
-            parts[int(k)] = self.store.read(name, a, b)
-        return np.stack([parts[int(i) // size][int(i) - int(i) // size * size] for i in rows])
+            chunk = self.store.read(name, a, b)
+            if out is None:
+                out = np.empty((rows.size, *chunk.shape[1:]), dtype=chunk.dtype)
+            here = np.flatnonzero(rows // size == k)
+            out[here] = chunk[rows[here] - a]
+        assert out is not None
+        return out
 
     def load(self) -> Any:
         """Every row as an ordinary :class:`~nbexplain.Explanation` (the whole store in memory)."""

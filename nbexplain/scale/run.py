@@ -10,7 +10,9 @@ finish in (same chunks, same seeds, a fixed torch thread count per chunk).
 - ``client=None``: in this process, on nbexplain's background worker (the notebook stays
   usable), chunk after chunk;
 - ``client=`` a ``dask.distributed.Client``: the explainer (and its model) travels to each worker
-  once (``client.scatter(..., broadcast=True)``); chunks are submitted a few per worker at a time;
+  once (as the result of one task, which a worker that needs it fetches from a peer: unlike
+  scattered data, a task's result that dies with its worker is recomputed, so a killed worker
+  cannot take the model with it); chunks are submitted a few per worker at a time;
   the results come back to this process, which writes them, so a chunk is written exactly once
   even when a worker dies and Dask recomputes its tasks elsewhere.
 
@@ -36,8 +38,9 @@ from typing import Any
 import numpy as np
 
 from nbexplain.scale.chunk import explain_chunk
+from nbexplain.scale.identity import describe_explainer
 from nbexplain.scale.sources import Source, as_source
-from nbexplain.scale.store import ExplanationStore
+from nbexplain.scale.store import ExplanationStore, chunk_seed
 from nbexplain.tasks import Cancelled, TaskRunner
 from nbexplain.validate import check_int
 
@@ -58,40 +61,22 @@ def default_chunk_size(source: Source) -> int:
     return 1024
 
 
-#: The registry names of the explainers that carry no ``method`` attribute of their own.
-_REGISTRY_NAMES = {"KernelShap": "kernel_shap", "LimeTabularBatched": "lime_batched", "ShapTabular": "shap",
-                   "LimeTabular": "lime", "TokenShap": "token_shap", "TokenOcclusion": "token_occlusion",
-                   "LimeText": "lime_text"}
-
-
-def describe_explainer(explainer: Any) -> dict[str, Any]:
-    """The explainer's identity for a store: its method, class and parameters (without the seed).
-
-    Example:
-        >>> import torch
-        >>> from nbexplain.explainers import Saliency
-        >>> describe_explainer(Saliency(torch.nn.Linear(2, 1)))["method"]
-        'saliency'
-    """
-    params = {}
-    get = getattr(explainer, "params", None)
-    if callable(get):
-        try:
-            params = dict(get())
-        except Exception:  # a params() that needs a call first: the repr still names the settings
-            params = {}
-    params.pop("seed", None)
-    method = getattr(explainer, "method", None) or _REGISTRY_NAMES.get(type(explainer).__name__) or \
-        type(explainer).__name__
-    return {"method": str(method), "explainer": f"{type(explainer).__module__}.{type(explainer).__qualname__}",
-            "params": {**params, "repr": repr(explainer)}}
-
-
 class DatasetRun:
     """A dataset-wide run: ``store``, ``task`` (on ``runner``), ``progress`` (a widget, made on first use).
 
-    ``wait()``, ``cancel()``, ``done``, ``rows_per_second``, ``explanation()`` (a lazy
-    Explanation over the store, :class:`nbexplain.scale.lazy.LazyExplanation`).
+    ``wait()``, ``cancel()``, ``done``, ``rows_per_second``, ``status()`` (chunks done of total,
+    rows per second, the time left, as numbers and as a line of text), ``explanation()`` (a lazy
+    Explanation over the store, :class:`nbexplain.scale.lazy.LazyExplanation`). Shown in a cell,
+    a run shows its progress widget (:class:`nbexplain.scale.progress_view.RunProgress`).
+
+    Example:
+        >>> import numpy as np, tempfile, torch
+        >>> from nbexplain.explainers import Saliency
+        >>> run = explain_dataset(Saliency(torch.nn.Linear(3, 2)), np.ones((10, 3), np.float32),
+        ...                       store=tempfile.mkdtemp() + "/s.zarr", chunk_size=4, sync=True)
+        >>> s = run.status()
+        >>> s["state"], s["chunks_done"], s["chunks_total"], s["rows_left"], s["text"].split(",")[0]
+        ('done', 3, 3, 0, 'done: 3 of 3 chunks')
     """
 
     def __init__(self, store: ExplanationStore, runner: TaskRunner) -> None:
@@ -101,15 +86,20 @@ class DatasetRun:
         self.rows_done = 0
         self.rows_per_second = 0.0
         self.written: list[int] = []  # chunk ids written by this run, in order
+        self.chunks_total = len(store.ranges)
+        done = set(store.finished())
+        self.chunks_done = len(done)
+        self.rows_left = sum(b - a for k, (a, b) in enumerate(store.ranges) if k not in done)
         self._progress: Any = None
 
     @property
     def progress(self) -> Any:
-        """A progress bar with a cancel button (chunks done of total, rows/s, time left)."""
+        """The run's widget: a progress bar with a cancel button while it runs (chunks done of total,
+        rows/s, time left), and a line that says how it ended (made on first use)."""
         if self._progress is None:
-            from nbexplain.widgets.progress import TaskProgress
+            from nbexplain.scale.progress_view import RunProgress
 
-            self._progress = TaskProgress(self.runner, delay=0.0)
+            self._progress = RunProgress(self)
         return self._progress
 
     def _ipython_display_(self) -> None:  # a run shown in a cell shows its progress
@@ -136,6 +126,31 @@ class DatasetRun:
         """The exception the run stopped on, or None."""
         return None if self.task is None else getattr(self.task, "error", None)
 
+    @property
+    def state(self) -> str:
+        """"queued", "running", "done", "cancelled" or "error"."""
+        return "queued" if self.task is None else str(self.task.state)
+
+    def status(self) -> dict[str, Any]:
+        """Where the run stands: ``state``, ``chunks_done`` / ``chunks_total`` (in the store, also
+        those of earlier runs), ``rows_done`` (by this run), ``rows_left``, ``rows_per_second``,
+        ``eta_s`` (None until a chunk finished) and ``text``, the line the widget shows."""
+        rows_left, done, total = self.rows_left, self.chunks_done, self.chunks_total
+        rate = self.rows_per_second
+        eta = rows_left / rate if rate > 0 else None
+        state = self.state
+        line = f"{done} of {total} chunks, {rate:,.0f} rows/s"
+        if state in ("running", "queued"):
+            text = line + (f", {eta:,.0f} s left" if eta is not None and rows_left else "")
+        elif state == "cancelled":
+            text = f"cancelled: {line}; the finished chunks are kept, run the same call again to resume"
+        elif state == "error":
+            text = f"failed: {line}; {type(self.error).__name__}: {self.error}"
+        else:
+            text = f"done: {line}"
+        return {"state": state, "chunks_done": done, "chunks_total": total, "rows_done": self.rows_done,
+                "rows_left": rows_left, "rows_per_second": rate, "eta_s": eta, "text": text}
+
     def explanation(self) -> Any:
         """The store as a lazy Explanation (loads a chunk when asked for it)."""
         from nbexplain.scale.lazy import LazyExplanation
@@ -146,10 +161,8 @@ class DatasetRun:
         return f"DatasetRun({self.store!r}, {self.rows_per_second:,.0f} rows/s)"
 
 
-def _message(run: DatasetRun, done: int, total: int, rows_left: int) -> str:
-    rate = run.rows_per_second
-    eta = f", {rows_left / rate:,.0f} s left" if rate > 0 and rows_left else ""
-    return f"{done} of {total} chunks, {rate:,.0f} rows/s{eta}"
+def _message(run: DatasetRun) -> str:
+    return run.status()["text"]
 
 
 def explain_dataset(explainer: Any, data: Any, *, store: str, client: Any = None, chunk_size: int | None = None,
@@ -166,7 +179,8 @@ def explain_dataset(explainer: Any, data: Any, *, store: str, client: Any = None
     same in every process; None: leave torch's setting). ``keep_data``: also store the rows
     (default: for tables, so the views can colour by feature value). ``in_flight``: chunks
     submitted per Dask worker at a time (default 2). Returns a :class:`DatasetRun` at once; the
-    work goes on in the background (``sync=True``: runs here first, for scripts and tests).
+    work goes on in the background (``sync=True``: runs here first, for scripts and tests, and raises
+    what the run stopped on; in the background, ``run.error`` holds it and the widget shows it).
     """
     check_int(seed, "seed", min=0)
     check_int(max_tokens, "max_tokens", min=1)
@@ -199,6 +213,8 @@ def explain_dataset(explainer: Any, data: Any, *, store: str, client: Any = None
         return run
 
     run.task = run.runner.submit(work, label="explaining the data set")
+    if run.runner.sync and run.error is not None:  # a run in this call: its error is raised here, not only logged
+        raise run.error
     return run
 
 
@@ -211,8 +227,11 @@ def _commit(run: DatasetRun, k: int, out: dict[str, Any], source: Source, keep: 
         rows = _numbers(source.load(start, stop))
         if rows is not None:  # a table's rows, for the views to colour by feature value
             out["data"] = rows
-    run.store.write_chunk(k, out, seed=int(run.store.meta["seed"]), extra={"tokens": tokens} if tokens else None)
+    seed = chunk_seed(int(run.store.meta["seed"]), start, stop)  # the seed this chunk was explained with
+    run.store.write_chunk(k, out, seed=seed, extra={"tokens": tokens} if tokens else None)
     run.written.append(k)
+    run.chunks_done += 1
+    run.rows_left -= stop - start
     run.rows_done += stop - start
     run.rows_per_second = run.rows_done / max(time.perf_counter() - run.started, 1e-9)
 
@@ -220,13 +239,12 @@ def _commit(run: DatasetRun, k: int, out: dict[str, Any], source: Source, keep: 
 def _in_process(run: DatasetRun, explainer: Any, source: Source, todo: list[int], options: dict[str, Any],
                 keep: bool, control: Any) -> None:
     total, ranges = len(run.store.ranges), run.store.ranges
-    for j, k in enumerate(todo):
+    for k in todo:
         control.check()
         start, stop = ranges[k]
         out = explain_chunk(explainer, source.load(start, stop), start=start, stop=stop, **options)
         _commit(run, k, out, source, keep)
-        left = sum(ranges[i][1] - ranges[i][0] for i in todo[j + 1:])
-        control.progress(total - len(todo) + j + 1, total, _message(run, total - len(todo) + j + 1, total, left))
+        control.progress(run.chunks_done, total, _message(run))
 
 
 def _on_dask(run: DatasetRun, client: Any, explainer: Any, source: Source, todo: list[int],
@@ -234,7 +252,11 @@ def _on_dask(run: DatasetRun, client: Any, explainer: Any, source: Source, todo:
     from distributed import as_completed
 
     total, ranges = len(run.store.ranges), run.store.ranges
-    shared = client.scatter(explainer, broadcast=True, hash=False)  # the model travels to each worker once
+    # The explainer (and its model) as a task's result: each worker fetches it once, from a peer, and
+    # when every copy dies with its workers the scheduler recomputes it. (Scattered data is not
+    # recomputed, and Dask's memory manager drops the extra copies of a broadcast: a killed worker
+    # holding the last one would cancel every chunk.)
+    shared = client.submit(_the_explainer, explainer, pure=False, key=f"nbexplain-explainer-{time.monotonic_ns()}")
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     queue = list(todo)
     futures: dict[Any, int] = {}
@@ -250,16 +272,12 @@ def _on_dask(run: DatasetRun, client: Any, explainer: Any, source: Source, todo:
     while queue and len(futures) < per_worker * workers:
         submit()
     pending = as_completed(list(futures))
-    finished = total - len(todo)
     try:
         for future in pending:
             k = futures.pop(future)
             out = future.result()
             _commit(run, k, out, source, keep)
-            finished += 1
-            left = sum(ranges[i][1] - ranges[i][0] for i in queue) + sum(
-                ranges[i][1] - ranges[i][0] for i in futures.values())
-            control.progress(finished, total, _message(run, finished, total, left))
+            control.progress(run.chunks_done, total, _message(run))
             control.check()  # a cancel: no new chunk is scheduled; the finished ones stay
             if queue:
                 pending.add(submit())
@@ -268,6 +286,11 @@ def _on_dask(run: DatasetRun, client: Any, explainer: Any, source: Source, todo:
         raise
     finally:
         client.cancel(shared)
+
+
+def _the_explainer(explainer: Any) -> Any:
+    """The task whose result is the explainer on the workers (see ``_on_dask``)."""
+    return explainer
 
 
 def _numbers(rows: Any) -> np.ndarray | None:

@@ -68,19 +68,25 @@ class Source:
         return LazyPart(self, start, stop) if self.lazy else self.load(start, stop)
 
     def fingerprint(self, rows: int = 64) -> dict[str, Any]:
-        """Size, type and a digest of the first ``rows`` rows (identifies the data for a store)."""
-        first = self.load(0, min(self.n, rows))
+        """Size, type and a digest of the data (identifies the data for a store): every row of data in
+        memory (an array, a DataFrame, texts: hashing is far quicker than explaining), the first and
+        last ``rows`` rows of data the workers load (a Dask collection, image folder, Dataset)."""
         h = hashlib.sha256()
-        if isinstance(first, list):
-            for t in first:
-                h.update(repr(t).encode())
-        elif hasattr(first, "to_numpy") and hasattr(first, "columns"):
-            h.update(repr(list(first.columns)).encode())
-            h.update(first.to_string().encode())
-        else:
-            a = np.ascontiguousarray(np.asarray(first))
-            h.update(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
-        return {"kind": self.kind, "n": self.n, "first_rows": h.hexdigest()[:16], "describe": self.describe}
+        ranges = [(0, self.n)] if not self.lazy else [(0, min(self.n, rows)), (max(0, self.n - rows), self.n)]
+        for a, b in ranges:
+            part = self.load(a, b)
+            if isinstance(part, list):
+                for t in part:
+                    h.update(repr(t).encode())
+            elif hasattr(part, "to_numpy") and hasattr(part, "columns"):
+                h.update(repr(list(part.columns)).encode() + repr(list(part.dtypes.astype(str))).encode())
+                for col in part.columns:
+                    values = part[col].to_numpy()
+                    h.update(values.tobytes() if values.dtype != object else repr(values.tolist()).encode())
+            else:
+                arr = np.ascontiguousarray(np.asarray(part))
+                h.update(str(arr.dtype).encode() + str(arr.shape).encode() + arr.tobytes())
+        return {"kind": self.kind, "n": self.n, "rows": h.hexdigest()[:16], "describe": self.describe}
 
 
 def _slice(data: Any, a: int, b: int) -> Any:
@@ -177,6 +183,7 @@ def as_source(data: Any, *, transform: Callable[[np.ndarray], Any] | None = None
     arr = np.asarray(data)
     if arr.ndim < 1 or arr.shape[0] == 0:
         raise ValueError(f"data has no rows (shape {arr.shape}); pass at least one sample")
-    if arr.dtype == object:
-        raise TypeError("data has dtype object; pass numbers, a DataFrame, a list of texts or a Dataset")
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"data has dtype {arr.dtype} (not numbers); pass numbers, a DataFrame (string and "
+                        "categorical columns), a list of texts (every item a str) or a torch Dataset")
     return Source("array", arr.shape[0], arr, _slice, False, f"array {arr.shape} {arr.dtype}")

@@ -103,7 +103,8 @@ class GlobalTab(DashboardTab):
             from ..beeswarm import Beeswarm
             from ..global_views import ImportanceBars, PDPView
 
-            self.importance = ImportanceBars(values, s.feature_names, title=f"mean |{method}|")
+            stored = s.from_store(method)  # a dataset-wide store: the mean over every stored row, a chunk at a time
+            self.importance = ImportanceBars(s.store if stored else values, s.feature_names, title=f"mean |{method}|")
             self.beeswarm = Beeswarm(values, feature_values=np.asarray(s.X[idx], dtype=np.float64),
                                      feature_names=s.feature_names, sample_indices=idx)
             self.beeswarm.on_event("select", lambda msg: self._jump(int(msg["index"])))
