@@ -7,9 +7,15 @@ runs one and writes it with every widget's state, and :func:`nbexplain.export.ex
 uses the same run for its HTML page.
 
 Example:
-    >>> from nbexplain.export import save_notebook                       # doctest: +SKIP
-    >>> save_notebook("notebooks/quickstart.ipynb")                      # doctest: +SKIP
-    PosixPath('notebooks/quickstart.saved.ipynb')
+    >>> import tempfile, nbformat
+    >>> from pathlib import Path
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import ipywidgets; ipywidgets.IntSlider(3)")])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     nbformat.write(nb, Path(folder, "quickstart.ipynb"))
+    ...     out = save_notebook(Path(folder, "quickstart.ipynb"))    # runs it in a kernel
+    ...     state = nbformat.read(out, as_version=4).metadata["widgets"][WIDGET_STATE_MIME]["state"]
+    >>> out.name, sorted(m["model_name"] for m in state.values())    # the slider, its layout and style
+    ('quickstart.saved.ipynb', ['IntSliderModel', 'LayoutModel', 'SliderStyleModel'])
 """
 
 from __future__ import annotations
@@ -241,8 +247,10 @@ def save_notebook(
         MissingWidgetStateError: the kernel stored no state for the widgets it showed.
 
     Example:
-        >>> save_notebook("lab.ipynb", "lab.ipynb")   # doctest: +SKIP
-        PosixPath('lab.ipynb')
+        >>> save_notebook("no/such/lab.ipynb", "lab.ipynb")    # a run: see the module docstring
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no notebook at no/such/lab.ipynb
     """
     import nbformat
 

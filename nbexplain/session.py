@@ -137,8 +137,12 @@ class ExplainSession:
     are predicted and explained (the model takes the NaN), and the "NaN rows" filter finds them.
 
     Example:
-        >>> s = ExplainSession(mlp, X_test, y_test, X_train=X_train, y_train=y_train)   # doctest: +SKIP
-        >>> s.explain(3, "kernel_shap").values.shape, s.predicted[:3]                    # doctest: +SKIP
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+        >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+        >>> s = ExplainSession(f, X[10:], y[10:], X_train=X[:10], y_train=y[:10], methods=["kernel_shap"])
+        >>> s.explain(3, "kernel_shap").values.shape, s.predicted[:3]
+        ((3,), array([0, 1, 0]))
     """
 
     def __init__(
@@ -342,7 +346,10 @@ class ExplainSession:
         """Class probabilities ``(n, K)`` of a batch (texts: a list of strings).
 
         Example:
-            >>> s.predict(s.X[:2]).shape    # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.predict(s.X[:2]).shape
             (2, 2)
         """
         if self.kind == "text":
@@ -357,7 +364,10 @@ class ExplainSession:
         others keep theirs.
 
         Example:
-            >>> s.probabilities().sum(axis=1)[:2]    # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.probabilities().sum(axis=1)[:2]
             array([1., 1.])
         """
         if self._probs is not None:
@@ -405,7 +415,10 @@ class ExplainSession:
         """K, the number of model outputs.
 
         Example:
-            >>> s.n_classes    # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.n_classes
             2
         """
         return int(self.probabilities().shape[1])
@@ -415,8 +428,13 @@ class ExplainSession:
         """The class names given, else the model's own (``model.class_names``), else ``"class 0" ...``.
 
         Example:
-            >>> s.class_names    # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.class_names
             ['class 0', 'class 1']
+            >>> ExplainSession(s.model, X, y, class_names=["no", "yes"]).class_names
+            ['no', 'yes']
         """
         if self.class_names_given:
             return self.class_names_given
@@ -430,8 +448,11 @@ class ExplainSession:
         """Predicted class per sample (int64, read-only; -1 where the model failed). Computed once.
 
         Example:
-            >>> (s.predicted != s.y).sum()    # misclassified count  # doctest: +SKIP
-            7
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> (s.predicted != s.y).sum()    # misclassified count
+            np.int64(4)
         """
         p = self.probabilities()
         ok = np.all(np.isfinite(p), axis=1)
@@ -445,8 +466,11 @@ class ExplainSession:
         """Tables: the data's (min, max) per feature, ``(2, F)``, NaN ignored. Computed once.
 
         Example:
-            >>> s.feature_range.shape    # doctest: +SKIP
-            (2, 12)
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.feature_range.shape
+            (2, 3)
         """
         self._need_table("a feature range")
         X = np.asarray(self.X, dtype=np.float64)
@@ -458,8 +482,11 @@ class ExplainSession:
         """Samples (bool ``(n,)``, read-only) with a NaN or infinite input value (never for text). Computed once.
 
         Example:
-            >>> s.nan_rows().sum()    # doctest: +SKIP
-            1
+            >>> import numpy as np
+            >>> X = np.array([[0.0, 1.0], [np.nan, 2.0], [1.0, np.inf]])
+            >>> s = ExplainSession(lambda X: np.c_[1 - np.isnan(X[:, 0]), np.isnan(X[:, 0]) * 1.0], X)
+            >>> s.nan_rows()
+            array([False,  True,  True])
         """
         if self._nan_rows is None:
             if self.kind == "text":
@@ -474,8 +501,12 @@ class ExplainSession:
         """Names of the features of sample ``i`` that are NaN or inf (tables), else ``[]``.
 
         Example:
-            >>> s.nan_features(5)    # doctest: +SKIP
-            ['mean perimeter']
+            >>> import numpy as np
+            >>> X = np.array([[0.0, 1.0], [np.nan, 2.0], [1.0, 0.5]])
+            >>> s = ExplainSession(lambda X: np.c_[1 - np.isnan(X[:, 0]), np.isnan(X[:, 0]) * 1.0], X,
+            ...                    feature_names=["age", "income"])
+            >>> s.nan_features(1), s.nan_features(0)
+            (['age'], [])
         """
         if self.kind != "table":
             return []
@@ -487,7 +518,10 @@ class ExplainSession:
         """The explainer object behind ``method`` (built on first use).
 
         Example:
-            >>> s.explainer("kernel_shap").explain(s.X[:1]).method   # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.explainer("kernel_shap").explain(s.X[:1]).method   # 3 features: exact enumeration
             'kernel_shap_exact'
         """
         if method not in self._explainers:
@@ -519,7 +553,10 @@ class ExplainSession:
         """The class explained for sample ``i``: its predicted class (0 when the model failed).
 
         Example:
-            >>> s.target_of(3) == s.predicted[3]    # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.target_of(3) == int(s.predicted[3])
             True
         """
         return max(int(self.predicted[i]), 0)
@@ -535,8 +572,11 @@ class ExplainSession:
         """Sample ``i`` as a batch of one (a one-string list for text).
 
         Example:
-            >>> s.sample_input(0).shape    # doctest: +SKIP
-            (1, 12)
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.sample_input(0).shape
+            (1, 3)
         """
         return [self.texts[i]] if self.texts is not None else self.X[i : i + 1]
 
@@ -544,7 +584,13 @@ class ExplainSession:
         """The cached explanation of sample ``i`` by ``method``, or None (no computation).
 
         Example:
-            >>> s.cached(3, "kernel_shap") is None    # before s.explain(3, "kernel_shap")  # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.cached(3, "kernel_shap") is None    # nothing computed yet
+            True
+            >>> e = s.explain(3, "kernel_shap")
+            >>> s.cached(3, "kernel_shap") is e
             True
         """
         key = (method, int(i))
@@ -582,8 +628,12 @@ class ExplainSession:
         """The explanation of sample ``i`` for its predicted class by ``method`` (LRU-cached).
 
         Example:
-            >>> s.explain(3, "kernel_shap").target     # doctest: +SKIP
-            array([1])
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> e = s.explain(3, "kernel_shap")
+            >>> bool(e.target == s.predicted[3]), e.values.shape
+            (True, (3,))
         """
         if not 0 <= int(i) < self.n_samples:
             raise IndexError(f"sample {i} is out of range: 0..{self.n_samples - 1}")
@@ -608,7 +658,13 @@ class ExplainSession:
         """Explain an edited input (a what-if sample: a row, an image or a text) for ``target``; not cached.
 
         Example:
-            >>> s.explain_input(edited_row, "kernel_shap", target=1).values.shape   # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> edited = s.X[3].copy(); edited[0] = 2.0    # what if feature 0 were 2?
+            >>> e = s.explain_input(edited, "kernel_shap", target=1)
+            >>> e.values.shape, bool(e.values[0] > 0)    # feature 0 pushes class 1 up
+            ((3,), True)
         """
         if self.kind == "text":
             batch: Any = [str(x)]
@@ -621,8 +677,11 @@ class ExplainSession:
         """A seeded, sorted subsample of at most ``n_max`` sample indices the model did not fail on.
 
         Example:
-            >>> s.subsample(100).size    # doctest: +SKIP
-            100
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.subsample(5).size, s.subsample(100).size    # at most n_max, at most every sample
+            (5, 20)
         """
         ok = np.flatnonzero(self.predicted >= 0)
         if ok.size > n_max:
@@ -637,7 +696,12 @@ class ExplainSession:
         text, a ragged list is not returned: text uses :meth:`token_importance` instead.
 
         Example:
-            >>> idx, vals = s.global_attributions("kernel_shap", n_max=200)   # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> idx, vals = s.global_attributions("kernel_shap", n_max=8)
+            >>> idx.shape, vals.shape
+            ((8,), (8, 3))
         """
         ctl = _control(control)
         if self.from_store(method):  # a stratified sample of the stored rows, read chunk by chunk
@@ -670,9 +734,13 @@ class ExplainSession:
         """Text: the tokens with the largest mean |attribution| over a subsample, and those means.
 
         Example:
-            >>> tokens, means = s.token_importance("token_shap", n_max=50, top=5)    # doctest: +SKIP
-            >>> tokens    # doctest: +SKIP
-            ['great', 'boring', 'superb', 'dull', 'awful']
+            >>> import numpy as np
+            >>> texts = ["good film", "bad film", "good plot", "a bad one"]
+            >>> f = lambda T: np.array([[0.9, 0.1], [0.1, 0.9]])[[int("good" in t) for t in T]]  # "good": class 1
+            >>> s = ExplainSession(f, texts, [1, 0, 1, 0])
+            >>> tokens, means = s.token_importance("token_shap", n_max=4, top=2)
+            >>> tokens[0], round(float(means[0]), 2)    # mean |attribution| of "good"
+            ('good', 0.8)
         """
         ctl = _control(control)
         idx = self.subsample(n_max)
@@ -690,8 +758,11 @@ class ExplainSession:
         """PDP and ICE of one feature for the class the model predicts most, on a subsample.
 
         Example:
-            >>> s.partial_dependence(0).average.shape     # doctest: +SKIP
-            (30,)
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.partial_dependence(0, grid_resolution=5).average.shape
+            (5,)
         """
         from .explainers.partial_dependence import partial_dependence
 
@@ -711,8 +782,11 @@ class ExplainSession:
         """The model output for ``target`` as ``feature`` of ``row`` (a sample or an edited one) runs over ``grid``.
 
         Example:
-            >>> s.ice_line(s.X[0], 0, np.linspace(0, 1, 5), target=1).shape   # doctest: +SKIP
-            (5,)
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.ice_line(s.X[0], 0, np.linspace(0, 1, 3), target=1).round(2)    # P(class 1) rises with x0
+            array([0.5 , 0.62, 0.73])
         """
         self._need_table("an ICE line")
         g = np.asarray(grid, dtype=np.float64).reshape(-1)
@@ -724,8 +798,11 @@ class ExplainSession:
         """A global linear surrogate of the predicted-class probability and its fidelity (R²).
 
         Example:
-            >>> s.surrogate().fidelity     # doctest: +SKIP
-            0.91
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> 0.5 < s.surrogate().fidelity <= 1    # R² of the linear fit
+            True
         """
         from .explainers.surrogates import GlobalSurrogate
 
@@ -751,8 +828,14 @@ class ExplainSession:
         """Train-vs-test metrics (``None`` without ``X_train``/``y_train`` or labels).
 
         Example:
-            >>> s.split_comparison().gaps["test"]["accuracy"]    # doctest: +SKIP
-            -0.056
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> s.split_comparison() is None    # no X_train / y_train given
+            True
+            >>> s = ExplainSession(s.model, X[10:], y[10:], X_train=X[:10], y_train=y[:10])
+            >>> sorted(s.split_comparison().gaps["test"])    # test minus train, per metric
+            ['accuracy', 'balanced_accuracy', 'log_loss', 'macro_f1']
         """
         from .diagnostics.bias import compare_splits
 
@@ -768,8 +851,11 @@ class ExplainSession:
         """Per-slice metrics of one feature (tables with labels).
 
         Example:
-            >>> [sl.size for sl in s.slices(0).slices]    # doctest: +SKIP
-            [34, 34, 34, 34, 35]
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> s = ExplainSession(lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))], X, y)
+            >>> [sl.size for sl in s.slices(0, bins=4).slices]    # quantile bins of feature 0
+            [5, 5, 5, 5]
         """
         from .diagnostics.bias import slice_metrics
 

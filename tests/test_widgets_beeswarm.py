@@ -47,6 +47,17 @@ def test_arrays_travel_as_buffers(data: tuple[np.ndarray, np.ndarray]) -> None:
     assert (w.max_features, w.highlight, w.selected) == (20, -1, -1)
 
 
+def test_indices_of_a_store_beyond_float32_travel_exactly(data: tuple[np.ndarray, np.ndarray]) -> None:
+    """Rows of a 10^8-row store: float32 would round 100,000,001 to 100,000,000; pairs keep it."""
+    attr, X = data
+    rows = 10**8 + np.arange(300) * 7 + 1
+    w = Beeswarm(attr, feature_values=X, sample_indices=rows)
+    _, arrays = wire(w)
+    pairs = arrays["sample_indices"].astype(np.int64)
+    assert pairs.shape == (300, 2)
+    np.testing.assert_array_equal(pairs[:, 0] * 2**24 + pairs[:, 1], rows)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -161,12 +161,28 @@ def test_a_wrong_length_sample_from_the_browser_is_rejected(table: Any, mlp: Fla
 
 
 def test_what_if_with_real_shap_is_additive(table: Any, mlp: FlakyMLP) -> None:
+    """shap's PermutationExplainer, asked for by name, as the sliders move."""
     X, names, classes = table
-    w = FeatureBars.what_if(mlp, X[0], data=X[:20], feature_names=names, class_names=classes, mode="waterfall")
+    w = FeatureBars.what_if(mlp, X[0], data=X[:20], feature_names=names, class_names=classes, mode="waterfall",
+                            explainer="shap")
     edited = X[0].copy()
     edited[0] -= 1.0
     w.set_state({"sample": encode_array(edited)})
     assert w.error == ""
     direct = get_explainer("shap", mlp, data=X[:20]).explain(edited[None], target=w.explanation.target)[0]
     np.testing.assert_allclose(w.values, direct.values, atol=1e-6)
+    assert w.base_value + w.values.sum() == pytest.approx(w.prediction, abs=1e-4)
+
+
+def test_what_if_default_is_exact_kernel_shap(table: Any, mlp: FlakyMLP) -> None:
+    """The default explainer: nbexplain's KernelSHAP, exact below 17 features, additive, and fast."""
+    X, names, classes = table
+    w = FeatureBars.what_if(mlp, X[0], data=X[:20], feature_names=names, class_names=classes)
+    edited = X[0].copy()
+    edited[1] += 0.5
+    w.set_state({"sample": encode_array(edited)})
+    assert w.error == ""
+    direct = get_explainer("kernel_shap", mlp, data=X[:20]).explain(edited[None], target=w.explanation.target)[0]
+    np.testing.assert_allclose(w.values, direct.values, atol=1e-6)
+    assert direct.diagnostics["exact"] is True
     assert w.base_value + w.values.sum() == pytest.approx(w.prediction, abs=1e-4)

@@ -50,7 +50,7 @@ interface Drawn {
   order: number[];
   values: Float32Array;
   featureValues: Float32Array | null;
-  sampleIndex: Float32Array | null;
+  sampleIndex: Float32Array | Float64Array | null;
   layout: SwarmLayout;
   /** Built on the first hover or click, not in the first draw. */
   grid: PointGrid | null;
@@ -183,7 +183,7 @@ export function renderBeeswarm(model: Model, el: HTMLElement): () => void {
     const [n, f] = vals.shape;
     const fv = getFloatArray(model, "feature_values");
     if (fv && (fv.shape[0] !== n || fv.shape[1] !== f)) throw new Error(`feature_values [${fv.shape.join(", ")}] must match values [${n}, ${f}]`);
-    const si = getFloatArray(model, "sample_indices");
+    const si = sampleIndices(getFloatArray(model, "sample_indices"));
     const maxFeatures = getNumber(model, "max_features", 20);
     const dpr = Math.max(1, Math.round((window.devicePixelRatio || 1) * 4) / 4);
     if (statsFrom !== vals) {
@@ -376,4 +376,21 @@ export function renderBeeswarm(model: Model, el: HTMLElement): () => void {
   });
   safeDraw(base, fullDraw);
   return base.cleanup;
+}
+
+/**
+ * The data-set index of each row: `(N,)` as sent, or `(N, 2)` pairs `(index / 2**24, rest)` for
+ * indices float32 cannot hold (a store of more than 16.7 million rows), joined exactly in float64.
+ *
+ * @example
+ * sampleIndices({ shape: [1, 2], data: new Float32Array([5, 16113920]) })!.data[0]; // 100000000
+ */
+export function sampleIndices(
+  si: { shape: number[]; data: Float32Array } | null,
+): { shape: number[]; data: Float32Array | Float64Array } | null {
+  if (!si || si.shape.length !== 2) return si;
+  const n = si.shape[0];
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = si.data[2 * i] * 16777216 + si.data[2 * i + 1];
+  return { shape: [n], data: out };
 }

@@ -688,7 +688,15 @@ class RunContext:
         pass. An item is whatever one row of ``step``'s forward pass is (an input, an IG point).
 
         Example:
-            >>> ctx.chunked(lambda a, b: accumulate(points[a:b]), n_points)   # doctest: +SKIP
+            >>> import torch
+            >>> m = torch.nn.Linear(2, 1)
+            >>> ctx = RunContext(GradientExplainer(m, internal_batch_size=4), torch.ones(3, 2), None)
+            >>> calls = []
+            >>> ctx.chunked(lambda a, b: calls.append((a, b)), 10), calls    # the chunk size used, the steps
+            (4, [(0, 4), (4, 8), (8, 10)])
+            >>> ctx = RunContext(GradientExplainer(m), torch.ones(3, 2), None)    # "auto": item 0 alone first
+            >>> calls = []; chunk = ctx.chunked(lambda a, b: calls.append((a, b)), 10); calls[0]
+            (0, 1)
         """
         start = 0
         if self._chunk is None and self.explainer.internal_batch_size == "auto" and total > 0:

@@ -181,8 +181,13 @@ class TokenShap(_TokenExplainer):
         >>> e = TokenShap(f, tokenizer=str.split).explain("a b c")
         >>> e.values.tolist(), e.method
         ([3.0, 3.0, 3.0], 'token_shap_exact')
-        >>> clf = train_text_classifier(texts, labels)                      # doctest: +SKIP
-        >>> TokenShap(clf).explain("What a wonderful film!").values.round(2)  # doctest: +SKIP
+        >>> from nbexplain.text import train_text_classifier
+        >>> clf = train_text_classifier(["a superb film", "great fun", "a dull plot", "awful film"], [1, 1, 0, 0])
+        >>> e = TokenShap(clf).explain("What a superb film!")
+        >>> e.feature_names, int(e.target)    # one value per token, for the predicted class
+        (['what', 'a', 'superb', 'film', '!'], 1)
+        >>> round(float(e.base_values + e.values.sum()), 4) == round(float(e.outputs), 4)   # they add up
+        True
     """
 
     def __init__(self, model_or_predict_fn: Any, tokenizer: Callable[[str], Sequence[str]] | None = None, *,

@@ -4,7 +4,10 @@ Example:
     >>> from nbexplain.text import tokenize, train_text_classifier
     >>> tokenize("Superb!")
     ['superb', '!']
-    >>> clf = train_text_classifier(texts, labels, class_names=["negative", "positive"])  # doctest: +SKIP
+    >>> texts, labels = ["a superb film", "great fun", "a dull plot", "awful film"], [1, 1, 0, 0]
+    >>> clf = train_text_classifier(texts, labels, class_names=["negative", "positive"])
+    >>> clf.predict(["superb fun", "dull"]).tolist()
+    [1, 0]
 """
 
 from nbexplain.text.classifier import BagOfEmbeddings, TextClassifier, train_text_classifier

@@ -11,7 +11,7 @@ Example:
     >>> clf = train_text_classifier(tr, ytr, class_names=["negative", "positive"], seed=0)
     >>> float((clf.predict(te) == yte).mean()) > 0.85
     True
-    >>> clf.predict_proba(["What a wonderful film!"]).round(2).tolist()  # doctest: +SKIP
+    >>> clf.predict_proba(["What a wonderful film!"]).round(2).tolist()
     [[0.02, 0.98]]
 """
 
@@ -115,8 +115,10 @@ class TextClassifier:
         """Raw scores ``(n, K)`` for already tokenized texts.
 
         Example:
-            >>> clf.logits_tokens([["great", "film"]]).shape    # doctest: +SKIP
-            (1, 2)
+            >>> clf = train_text_classifier(["a superb film", "great fun", "a dull plot", "awful film"], [1, 1, 0, 0],
+            ...                             class_names=["negative", "positive"], seed=0)
+            >>> z = clf.logits_tokens([["great", "film"]]); z.shape, bool(z[0, 1] > z[0, 0])
+            ((1, 2), True)
         """
         lists = list(token_lists)
         outs = []
@@ -130,8 +132,10 @@ class TextClassifier:
         """Class probabilities ``(n, K)`` for already tokenized texts (what the explainers call).
 
         Example:
-            >>> clf.predict_proba_tokens([["great"], []]).shape    # doctest: +SKIP
-            (2, 2)
+            >>> clf = train_text_classifier(["a superb film", "great fun", "a dull plot", "awful film"], [1, 1, 0, 0],
+            ...                             class_names=["negative", "positive"], seed=0)
+            >>> p = clf.predict_proba_tokens([["great"], []]); p.shape, p.sum(axis=1).round(6).tolist()
+            ((2, 2), [1.0, 1.0])
         """
         z = self.logits_tokens(token_lists)
         z = z - z.max(axis=1, keepdims=True)
@@ -142,8 +146,10 @@ class TextClassifier:
         """Class probabilities ``(n, K)`` of a list of texts.
 
         Example:
-            >>> clf.predict_proba(["a superb film", "dull"]).shape    # doctest: +SKIP
-            (2, 2)
+            >>> clf = train_text_classifier(["a superb film", "great fun", "a dull plot", "awful film"], [1, 1, 0, 0],
+            ...                             class_names=["negative", "positive"], seed=0)
+            >>> clf.predict_proba(["a superb film", "dull"]).round(2).tolist()
+            [[0.0, 1.0], [1.0, 0.0]]
         """
         return self.predict_proba_tokens([tokenize(t) for t in _as_texts(texts, "predict_proba")])
 
@@ -151,8 +157,10 @@ class TextClassifier:
         """Predicted class indices (int64) of a list of texts.
 
         Example:
-            >>> clf.predict(["a superb film"]).tolist()    # doctest: +SKIP
-            [1]
+            >>> clf = train_text_classifier(["a superb film", "great fun", "a dull plot", "awful film"], [1, 1, 0, 0],
+            ...                             class_names=["negative", "positive"], seed=0)
+            >>> clf.predict(["a superb film", "dull"]).tolist()
+            [1, 0]
         """
         return self.predict_proba(texts).argmax(axis=1).astype(np.int64)
 

@@ -24,9 +24,15 @@ The model is only ever run under the state guard (eval mode, its flags, weights,
 attention implementation restored); nothing is downloaded.
 
 Example:
-    >>> te = TextExplainer(model, tokenizer, class_names=["negative", "positive"])   # doctest: +SKIP
-    >>> e = te.explain("What a wonderful film!")                                      # doctest: +SKIP
-    >>> e.feature_names, e.values.round(2)                                            # doctest: +SKIP
+    >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+    >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+    ...                                    [1, 1, 0, 0], epochs=30, vocab_size=60)
+    >>> te = TextExplainer(model, tokenizer, class_names=["negative", "positive"])
+    >>> e = te.explain("a superb film")    # Integrated Gradients on the embeddings
+    >>> e.feature_names, e.feature_names[e.values.argmax()], int(e.target), round(float(e.outputs), 2)
+    (['a', 'superb', 'film'], 'superb', 1, 0.98)
+    >>> round(float(e.base_values + e.values.sum()), 2)    # completeness: base + sum = output
+    0.98
 """
 
 from __future__ import annotations
@@ -98,10 +104,14 @@ class TextExplainer:
     to (default ``model.get_input_embeddings()``). ``seed``: for the sampled methods.
 
     Example:
-        >>> te = TextExplainer(model, tokenizer)                         # doctest: +SKIP
-        >>> te.predict_proba(["great film", "dull"]).shape               # doctest: +SKIP
+        >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+        >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+        ...                                    [1, 1, 0, 0], epochs=1, vocab_size=60)
+        >>> te = TextExplainer(model, tokenizer)
+        >>> te.predict_proba(["great film", "dull"]).shape
         (2, 2)
-        >>> te.compare("great film", ["integrated_gradients", "token_shap"])   # doctest: +SKIP
+        >>> te.compare("great film", ["integrated_gradients", "token_shap"]).methods
+        ['integrated_gradients', 'token_shap']
     """
 
     def __init__(self, model: Any, tokenizer: Any, *, class_names: Sequence[str] | None = None,
@@ -179,7 +189,11 @@ class TextExplainer:
         """The words of ``text`` as the explanations list them (the pieces the model reads, merged).
 
         Example:
-            >>> te.tokenize("What a playing!")     # doctest: +SKIP
+            >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+            >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+            ...                                    [1, 1, 0, 0], epochs=1, vocab_size=60)
+            >>> te = TextExplainer(model, tokenizer, class_names=["negative", "positive"])
+            >>> te.tokenize("What a playing!")    # words, whatever pieces the tokenizer splits them into
             ['What', 'a', 'playing', '!']
         """
         return list(self.word_pieces(text).words)
@@ -226,7 +240,11 @@ class TextExplainer:
         """Class probabilities ``(n, K)`` of ``texts`` (what the model-agnostic methods explain).
 
         Example:
-            >>> te.predict_proba(["a fine film"]).sum(1)      # doctest: +SKIP
+            >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+            >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+            ...                                    [1, 1, 0, 0], epochs=1, vocab_size=60)
+            >>> te = TextExplainer(model, tokenizer, class_names=["negative", "positive"])
+            >>> te.predict_proba(["a fine film"]).sum(1).round(6)
             array([1.])
         """
         return self.to_probabilities(self.logits(texts))
@@ -241,7 +259,13 @@ class TextExplainer:
         ``n_samples=``...).
 
         Example:
-            >>> e = te.explain("What a wonderful film!", method="token_shap")   # doctest: +SKIP
+            >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+            >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+            ...                                    [1, 1, 0, 0], epochs=1, vocab_size=60)
+            >>> te = TextExplainer(model, tokenizer, class_names=["negative", "positive"])
+            >>> e = te.explain("What a wonderful film!", method="token_shap")
+            >>> e.method, e.feature_names
+            ('token_shap_exact', ['What', 'a', 'wonderful', 'film', '!'])
         """
         return self.method(method, **options).explain(texts, target)
 
@@ -279,8 +303,13 @@ class TextExplainer:
         implementation is switched to "eager" for the call only).
 
         Example:
-            >>> te.attention("a fine film")["maps"].shape     # doctest: +SKIP
-            (2, 2, 5, 5)
+            >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+            >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+            ...                                    [1, 1, 0, 0], epochs=1, vocab_size=60)
+            >>> te = TextExplainer(model, tokenizer, class_names=["negative", "positive"])
+            >>> att = te.attention("a fine film")
+            >>> att["tokens"], att["maps"].shape    # (layers, heads, pieces, pieces)
+            (['[CLS]', 'a', 'fi', '##n', '##e', 'film', '[SEP]'], (2, 2, 7, 7))
         """
         from nbexplain.explainers.attention import attention_maps, attention_rollout
 
@@ -293,7 +322,13 @@ class TextExplainer:
         """A :class:`~nbexplain.widgets.CompareView` of ``methods`` on ``text`` (same words, same class).
 
         Example:
-            >>> te.compare("What a wonderful film!")     # doctest: +SKIP
+            >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+            >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+            ...                                    [1, 1, 0, 0], epochs=1, vocab_size=60)
+            >>> te = TextExplainer(model, tokenizer, class_names=["negative", "positive"])
+            >>> cv = te.compare("What a wonderful film!")
+            >>> cv.methods, type(cv.views["token_shap"]).__name__
+            (['integrated_gradients', 'token_shap'], 'TextTokens')
         """
         from nbexplain.widgets.compare_view import CompareView
 

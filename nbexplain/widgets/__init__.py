@@ -5,9 +5,21 @@ The standard charts of the global views (bars, lines) are bqplot figures.
 
 Example:
     >>> from nbexplain.widgets import Dashboard, Heatmap, FeatureBars
-    >>> Dashboard(model, X_test, y_test)                    # doctest: +SKIP
-    >>> Heatmap.from_explanation(e[0])                      # doctest: +SKIP
-    >>> FeatureBars.what_if(model, X[0], data=X)            # doctest: +SKIP
+    >>> import numpy as np
+    >>> from nbexplain import Explanation
+    >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] > 0).astype(int)
+    >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # class probabilities
+    >>> dash = Dashboard(model, X, y, methods=["kernel_shap"], sync=True)
+    >>> dash.index, dash.explanations()["kernel_shap"].values.shape
+    (0, (3,))
+    >>> e = Explanation(np.arange(8.0).reshape(2, 2, 2))                 # two 2x2 attribution maps
+    >>> Heatmap.from_explanation(e[0]).values
+    array([[0., 1.],
+           [2., 3.]])
+    >>> bars = FeatureBars.what_if(model, X[0], data=X, explainer="kernel_shap")
+    >>> bars.sample = np.array([2.0, 0.0, 0.0])     # what a slider does: re-predict and re-explain
+    >>> round(bars.prediction, 2), round(float(bars.values[0]), 2)    # P(class 1) and feature 0's share
+    (0.88, 0.37)
 """
 
 from ._rerun import set_close_on_rerun

@@ -13,8 +13,8 @@ ipywidgets' registry and can be freed.
 
 Example:
     >>> from nbexplain.widgets import Heatmap
-    >>> w = Heatmap([[0.0, 1.0], [-1.0, 0.5]], title="toy")   # doctest: +SKIP
-    >>> w.error, w.busy                                      # doctest: +SKIP
+    >>> w = Heatmap([[0.0, 1.0], [-1.0, 0.5]], title="toy")
+    >>> w.error, w.busy
     ('', False)
 """
 
@@ -81,8 +81,14 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
     that a failure in user code becomes a message in ``error`` instead of a dead widget.
 
     Example:
-        >>> class Toy(NbxWidget):                       # doctest: +SKIP
+        >>> class Toy(NbxWidget):
         ...     _view = traitlets.Unicode("heatmap").tag(sync=True)
+        >>> Toy(title="toy").title
+        'toy'
+        >>> Toy(titel="toy")
+        Traceback (most recent call last):
+        ...
+        TypeError: Toy() got unexpected keyword argument(s) 'titel'; valid ones are: blank, layout, tabbable, title, tooltip
     """
 
     if bundle_built():  # the stub's text, never a Path (see nbexplain.widgets._bundle)
@@ -128,8 +134,10 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
         """Close this widget and the widgets it refers to (its layout, for one).
 
         Example:
-            >>> w.close(); w.comm is None     # doctest: +SKIP
-            True
+            >>> from nbexplain.widgets import Heatmap
+            >>> w = Heatmap([[0.0, 1.0]]); layout = w.layout
+            >>> w.close(); w.comm is None, layout.comm is None
+            (True, True)
         """
         close_tree(self)
 
@@ -143,7 +151,15 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
         the widget keep working. ``remove=True`` unregisters it.
 
         Example:
-            >>> hm.on_event("click", lambda msg: print(msg["row"], msg["col"]))   # doctest: +SKIP
+            >>> from nbexplain.widgets import Heatmap
+            >>> hm = Heatmap([[0.0, 1.0], [-1.0, 0.5]])
+            >>> hm.on_event("click", lambda msg: print(msg["row"], msg["col"]))
+            >>> hm._handle_custom_msg({"event": "click", "row": 1, "col": 0}, [])   # as the browser sends it
+            1 0
+            >>> hm.on_event("click", lambda msg: 1 / 0)   # a failing callback: a message, not a dead widget
+            >>> hm._handle_custom_msg({"event": "click", "row": 0, "col": 0}, []); hm.error
+            0 0
+            'ZeroDivisionError: division by zero'
         """
         handlers = self._event_handlers.setdefault(str(name), [])
         if remove:
@@ -188,8 +204,12 @@ class NbxWidget(anywidget.AnyWidget):  # type: ignore[misc]
         the widget and its previous state stay as they were.
 
         Example:
-            >>> with widget._computing("check the model"):   # doctest: +SKIP
-            ...     widget.values = recompute()
+            >>> from nbexplain.widgets import Heatmap
+            >>> widget = Heatmap([[0.0, 1.0]])
+            >>> with widget._computing("check the model"):
+            ...     raise ValueError("model returned NaN")
+            >>> widget.error, widget.busy
+            ('ValueError: model returned NaN (check the model)', False)
         """
         self.busy = True
         try:

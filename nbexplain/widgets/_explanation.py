@@ -4,7 +4,11 @@ The widgets show one sample and one output. These helpers pick them out, with me
 say what to pass instead.
 
 Example:
-    >>> pick_output(e[0], output=2)    # values of output 2 when e holds one column per output  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from nbexplain import Explanation
+    >>> e = Explanation(np.arange(12.0).reshape(2, 2, 3), base_values=np.zeros((2, 3)))  # 2 features, 3 outputs
+    >>> pick_output(e[0], output=2)    # the values of output 2 of sample 0
+    array([2., 5.])
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ def require_single(explanation: Any, where: str) -> Any:
     """Return ``explanation`` if it holds one sample; a one-sample batch is indexed for you.
 
     Example:
-        >>> require_single(batch_of_one, "FeatureBars.from_explanation")   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from nbexplain import Explanation
+        >>> require_single(Explanation(np.ones((1, 3))), "FeatureBars").values   # a batch of one: indexed
+        array([1., 1., 1.])
+        >>> require_single(Explanation(np.ones((2, 3))), "FeatureBars")
+        Traceback (most recent call last):
+        ...
+        ValueError: FeatureBars needs a single-sample Explanation (e[i]); got one with 2 samples
     """
     if getattr(explanation, "is_single", False):
         return explanation
@@ -36,7 +47,12 @@ def is_per_output(e: Any) -> bool:
     """Whether a single-sample explanation has a trailing output axis (one column per output).
 
     Example:
-        >>> is_per_output(e[0])   # True when e.base_values has shape (n, k)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from nbexplain import Explanation
+        >>> is_per_output(Explanation(np.ones((2, 4, 3)), base_values=np.zeros((2, 3)))[0])  # base (n, k)
+        True
+        >>> is_per_output(Explanation(np.ones((2, 4)), base_values=np.zeros(2))[0])
+        False
     """
     base = getattr(e, "base_values", None)
     if base is not None:
@@ -59,7 +75,11 @@ def pick_output(e: Any, output: int | None = None) -> np.ndarray:
     """The values of one output of a single-sample explanation (``output`` or its ``target``).
 
     Example:
-        >>> pick_output(e[0]).shape    # (F,) or (C, H, W)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from nbexplain import Explanation
+        >>> e = Explanation(np.ones((2, 4, 3)), base_values=np.zeros((2, 3)), target=np.array([1, 2]))
+        >>> pick_output(e[0]).shape    # (F,) for tables, (C, H, W) for images: the target's column
+        (4,)
     """
     values = to_numpy(e.values)
     if not is_per_output(e):
@@ -75,8 +95,11 @@ def pick_scalar(e: Any, field: str, output: int | None = None) -> float | None:
     """``e.base_values`` or ``e.outputs`` as one float (the picked output's), or None.
 
     Example:
-        >>> pick_scalar(e[0], "base_values")   # doctest: +SKIP
-        0.37
+        >>> import numpy as np
+        >>> from nbexplain import Explanation
+        >>> e = Explanation(np.ones((1, 4, 2)), base_values=np.array([[0.37, 0.63]]), target=np.array([0]))
+        >>> pick_scalar(e[0], "base_values"), pick_scalar(e[0], "base_values", output=1), pick_scalar(e[0], "outputs")
+        (0.37, 0.63, None)
     """
     value = getattr(e, field, None)
     if value is None:

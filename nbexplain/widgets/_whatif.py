@@ -4,9 +4,15 @@ Everything numeric is delegated to :mod:`nbexplain.models` and :mod:`nbexplain.e
 this module only decides *which* call to make and packages the result for display.
 
 Example:
-    >>> s = WhatIfSession.create(model, x0, explainer="shap", data=X)     # doctest: +SKIP
-    >>> s.evaluate(x0).prediction                                         # doctest: +SKIP
-    0.93
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(20, 3)); x0 = X[0]
+    >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # class probabilities
+    >>> s = WhatIfSession.create(model, x0, explainer="kernel_shap", data=X)
+    >>> round(s.evaluate(x0).prediction, 2)
+    0.53
+    >>> edited = x0.copy(); edited[0] = -2.0
+    >>> round(s.evaluate(edited).prediction, 2), s.label()    # same target, lower probability
+    (0.12, 'P(class 1)')
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ def make_explainer(explainer: Any, model: Any, data: Any = None) -> Any:
     """An object with ``.explain(X, target=None)``: ``explainer`` itself, or the registry's by name.
 
     Example:
-        >>> make_explainer("shap", model, data=X)    # doctest: +SKIP
+        >>> X = np.random.default_rng(0).normal(size=(20, 3))
+        >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # class probabilities
+        >>> type(make_explainer("shap", model, data=X)).__name__    # shap's Permutation explainer, built lazily
+        'ShapTabular'
+        >>> ks = make_explainer("kernel_shap", model, data=X); ks
+        KernelShap(players=3, features=3, background=20, exact=True, seed=0)
+        >>> make_explainer(ks, model) is ks    # an object with .explain is used as it is
+        True
     """
     if hasattr(explainer, "explain"):
         return explainer
@@ -44,7 +57,9 @@ def predict_probabilities(model: Any, x: np.ndarray) -> np.ndarray:
     """Class probabilities ``(n, k)`` for the batch ``x`` (the compute layer's ``predict_proba``).
 
     Example:
-        >>> predict_probabilities(model, X[:2]).shape    # doctest: +SKIP
+        >>> X = np.random.default_rng(0).normal(size=(20, 3))
+        >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # class probabilities
+        >>> predict_probabilities(model, X[:2]).shape
         (2, 2)
     """
     from ..models import predict_proba
@@ -138,7 +153,7 @@ class WhatIfSession:
         model: Any,
         sample: Any,
         *,
-        explainer: Any = "shap",
+        explainer: Any = "kernel_shap",
         data: Any = None,
         target: int | None = None,
         class_names: Any = None,
@@ -147,7 +162,9 @@ class WhatIfSession:
         """Check the inputs and fix the target (the predicted class when ``target`` is None).
 
         Example:
-            >>> WhatIfSession.create(model, X[0], data=X).target     # doctest: +SKIP
+            >>> X = np.random.default_rng(0).normal(size=(20, 3))
+            >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # class probabilities
+            >>> WhatIfSession.create(model, X[0], data=X, explainer="kernel_shap").target    # X[0, 0] > 0: class 1
             1
         """
         x = as_float(sample)
@@ -172,8 +189,12 @@ class WhatIfSession:
         """Predict and explain ``sample`` for the fixed target (reusing what is passed in).
 
         Example:
-            >>> session.evaluate(edited).values.shape      # doctest: +SKIP
-            (30,)
+            >>> X = np.random.default_rng(0).normal(size=(20, 3))
+            >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # class probabilities
+            >>> session = WhatIfSession.create(model, X[0], data=X, explainer="kernel_shap")
+            >>> edited = X[0].copy(); edited[0] = -2.0
+            >>> ev = session.evaluate(edited); ev.values.shape, round(ev.prediction, 2), round(float(ev.values[0]), 2)
+            ((3,), 0.12, -0.39)
         """
         x = as_float(sample)
         if x.shape != self.original.shape:

@@ -13,9 +13,18 @@ the input's resolution; charts hold at most a few hundred bars.
 
 Example:
     >>> from nbexplain.widgets.anatomy import ModelAnatomy
-    >>> anatomy = ModelAnatomy(model, images_batch, y=labels)     # doctest: +SKIP
-    >>> anatomy.inspector.layer = "layer2.0.conv1"                # doctest: +SKIP
-    >>> anatomy.inspector.tabs.selected_index = 3                 # gradients  # doctest: +SKIP
+    >>> import torch
+    >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
+    ...                          torch.nn.Conv2d(4, 4, 3, padding=1),
+    ...                          torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(256, 3))
+    >>> anatomy = ModelAnatomy(cnn, torch.rand(4, 1, 8, 8), y=torch.tensor([0, 1, 2, 0]))
+    >>> anatomy.inspector.layer, anatomy.graph_view.selected    # the last convolution
+    ('2', '2')
+    >>> anatomy.inspector.layer = "0"; anatomy.graph_view.selected    # the graph follows
+    '0'
+    >>> anatomy.inspector.tabs.selected_index = 3                 # gradients
+    >>> anatomy.inspector.computed[-1]
+    ('grad_hist', '0')
 """
 
 from __future__ import annotations
@@ -69,8 +78,16 @@ class LayerInspector(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     class ``nbx-anatomy-inspector``. Size bound: see the module docstring (1 MB per widget).
 
     Example:
-        >>> insp = LayerInspector(model, x, layer="features.3")      # doctest: +SKIP
-        >>> insp.sample = 2; insp.tabs.selected_index = 1             # doctest: +SKIP
+        >>> import torch
+        >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
+        ...                          torch.nn.Conv2d(4, 4, 3, padding=1),
+        ...                          torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(256, 3))
+        >>> insp = LayerInspector(cnn, torch.rand(4, 1, 8, 8), layer="2")
+        >>> insp.computed    # only what the first tab shows
+        [('activations', '2', 0), ('histogram', '2', 0)]
+        >>> insp.sample = 2; insp.tabs.selected_index = 1    # sample 2, the Filters tab
+        >>> insp.computed[2:]
+        [('activations', '2', 2), ('histogram', '2', 2), ('filters', '2')]
     """
 
     def __init__(self, model: Any, example_input: Any, *, images: Any = None, y: Any = None, layer: Any = None,
@@ -159,8 +176,12 @@ class LayerInspector(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Show ``layer`` as a click would: a failure goes to the error line; returns success.
 
         Example:
-            >>> insp.show_layer("never_used"), insp.error               # doctest: +SKIP
-            (False, "ValueError: the layer 'never_used' never ran ...")
+            >>> import torch
+            >>> insp = LayerInspector(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU()), torch.rand(2, 3))
+            >>> insp.show_layer("never_used"), insp.error.split(";")[0]    # the message goes on to list the names
+            (False, "UnknownLayerError: the model has no layer named 'never_used'")
+            >>> insp.show_layer("1"), insp.layer, insp.error
+            (True, '1', '')
         """
         return self._guard(lambda: self._select(layer=self._check_layer(layer)))
 
@@ -332,8 +353,11 @@ class ModelAnatomy(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     ``.inspector`` the inspector, ``.graph`` the ``ModelGraph``. CSS class ``nbx-anatomy``.
 
     Example:
-        >>> from tests.torch_models import resnet                     # doctest: +SKIP
-        >>> ModelAnatomy(resnet("18"), torch.randn(4, 3, 64, 64))       # doctest: +SKIP
+        >>> import torch
+        >>> mlp = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+        >>> a = ModelAnatomy(mlp, torch.randn(4, 3))
+        >>> a.graph_view.module_names, a.inspector.layer    # no convolution: the first layer
+        (['', '0', '1', '2'], '0')
     """
 
     def __init__(self, model: Any, example_input: Any, *, images: Any = None, y: Any = None, layer: Any = None,

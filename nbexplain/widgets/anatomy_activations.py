@@ -1,7 +1,13 @@
 """The Activations tab of the layer inspector: channel maps, the enlarged channel, the histogram.
 
 Example:
-    >>> inspector.tabs.selected_index = 0   # builds and draws this tab  # doctest: +SKIP
+    >>> import torch
+    >>> from nbexplain.widgets.anatomy import LayerInspector
+    >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.Flatten(), torch.nn.Linear(256, 3))
+    >>> inspector = LayerInspector(cnn, torch.rand(4, 1, 8, 8))    # inspects the convolution, "0"
+    >>> inspector.tabs.selected_index = 0   # builds and draws this tab (the first tab: shown already)
+    >>> tab = inspector.tab(0); tab.built, tab.grid.maps.shape, tab.grid.labels[:2]    # a map per channel
+    (True, (4, 8, 8), ['channel 0', 'channel 1'])
 """
 
 from __future__ import annotations

@@ -1,7 +1,15 @@
 """The Gradients and Activation function tabs of the layer inspector.
 
 Example:
-    >>> inspector.tabs.selected_index = 3   # builds and draws the Gradients tab  # doctest: +SKIP
+    >>> import torch
+    >>> from nbexplain.widgets.anatomy import LayerInspector
+    >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.Flatten(), torch.nn.Linear(256, 3))
+    >>> inspector = LayerInspector(cnn, torch.rand(4, 1, 8, 8))    # inspects the convolution, "0"
+    >>> inspector.tab(3).built, inspector.tab(4).built    # nothing computed before a tab is shown
+    (False, False)
+    >>> inspector.tabs.selected_index = 3   # builds and draws the Gradients tab
+    >>> inspector.tab(3).built, inspector.computed[-2:]
+    (True, [('gradients',), ('grad_hist', '0')])
 """
 
 from __future__ import annotations

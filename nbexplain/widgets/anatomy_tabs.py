@@ -7,7 +7,15 @@ and ``anatomy_gradients`` (Gradients, Activation function); what they share is i
 Example:
     >>> TAB_TITLES[3]
     'Gradients'
-    >>> inspector.tabs.selected_index = 3   # builds and draws the Gradients tab  # doctest: +SKIP
+    >>> import torch
+    >>> from nbexplain.widgets.anatomy import LayerInspector
+    >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.Flatten(), torch.nn.Linear(256, 3))
+    >>> inspector = LayerInspector(cnn, torch.rand(4, 1, 8, 8))    # inspects the convolution, "0"
+    >>> [inspector.tabs.get_title(i) for i in range(5)] == list(TAB_TITLES)
+    True
+    >>> inspector.tabs.selected_index = 3   # builds and draws the Gradients tab
+    >>> type(inspector.tab(3)).__name__, inspector.tab(3).built
+    ('GradientsTab', True)
 """
 
 from __future__ import annotations

@@ -1,7 +1,13 @@
 """The Filters and Weights tabs of the layer inspector.
 
 Example:
-    >>> inspector.tabs.selected_index = 2   # builds and draws the Weights tab  # doctest: +SKIP
+    >>> import torch
+    >>> from nbexplain.widgets.anatomy import LayerInspector
+    >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.Flatten(), torch.nn.Linear(256, 3))
+    >>> inspector = LayerInspector(cnn, torch.rand(4, 1, 8, 8))    # inspects the convolution, "0"
+    >>> inspector.tabs.selected_index = 2   # builds and draws the Weights tab
+    >>> inspector.tab(2).shape.value
+    'Conv2d weight [4, 1, 3, 3]: 40 parameters'
 """
 
 from __future__ import annotations

@@ -43,8 +43,15 @@ class AttentionView(NbxWidget):
     :meth:`from_text`.
 
     Example:
-        >>> w = AttentionView.from_text(text_explainer, "What a wonderful film!")   # doctest: +SKIP
-        >>> w.layer = 1; w.head = 0                                                # doctest: +SKIP
+        >>> from nbexplain import TextExplainer
+        >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+        >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+        ...                                    [1, 1, 0, 0], epochs=1, vocab_size=60)
+        >>> te = TextExplainer(model, tokenizer)
+        >>> w = AttentionView.from_text(te, "a fine film")
+        >>> w.maps.shape, w.layer, w.head    # 2 layers x 2 heads; shown: the last layer, the mean of the heads
+        ((2, 2, 7, 7), -1, -1)
+        >>> w.layer = 1; w.head = 0
     """
 
     _view = traitlets.Unicode("attention").tag(sync=True)
@@ -105,8 +112,13 @@ class AttentionView(NbxWidget):
         """The attention of a :class:`nbexplain.TextExplainer`'s model over ``text``'s word pieces.
 
         Example:
-            >>> AttentionView.from_text(te, "a fine film").tokens[:2]     # doctest: +SKIP
-            ['[CLS]', 'a']
+            >>> from nbexplain import TextExplainer
+            >>> from nbexplain.text.tiny_transformer import train_tiny_bert    # a tiny BERT, no downloads
+            >>> model, tokenizer = train_tiny_bert(["a superb film", "great fun", "a dull plot", "awful film"],
+            ...                                    [1, 1, 0, 0], epochs=1, vocab_size=60)
+            >>> te = TextExplainer(model, tokenizer)
+            >>> AttentionView.from_text(te, "a fine film").tokens    # the word pieces the model reads
+            ['[CLS]', 'a', 'fi', '##n', '##e', 'film', '[SEP]']
         """
         att = explainer.attention(text)
         kwargs.setdefault("note", att["note"])

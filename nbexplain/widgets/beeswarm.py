@@ -10,8 +10,12 @@ Example:
     >>> from nbexplain.widgets.beeswarm import Beeswarm
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(500, 4))
-    >>> w = Beeswarm(X * [3, 1, 0.5, 2], feature_values=X, feature_names=list("abcd"))  # doctest: +SKIP
-    >>> w.on_event("select", lambda msg: print(msg["index"]))                        # doctest: +SKIP
+    >>> w = Beeswarm(X * [3, 1, 0.5, 2], feature_values=X, feature_names=list("abcd"))
+    >>> w.on_event("select", lambda msg: print(msg["index"]))
+    >>> w._handle_custom_msg({"event": "select", "index": 42}, [])    # a click on a dot of sample 42
+    42
+    >>> w.values.shape, w.feature_names
+    ((500, 4), ['a', 'b', 'c', 'd'])
 """
 
 from __future__ import annotations
@@ -36,6 +40,25 @@ def _float32(value: np.ndarray | None, _widget: Any) -> dict[str, Any] | None:
     return None if value is None else encode_array(value, precision="float32")
 
 
+_SPLIT = 2**24  # float32 holds every integer below this exactly
+
+
+def _indices(value: np.ndarray | None, _widget: Any) -> dict[str, Any] | None:
+    """Data-set indices, exact at any size: ``(N,)`` float32 below 2**24, else ``(N, 2)`` = (index // 2**24, rest).
+
+    Example:
+        >>> from nbexplain.codec import decode_array
+        >>> decode_array(_indices(np.array([3, 10**8]), None)).tolist()
+        [[0.0, 3.0], [5.0, 16113920.0]]
+    """
+    if value is None:
+        return None
+    v = np.asarray(value, dtype=np.int64)
+    if v.size == 0 or v.max() < _SPLIT:
+        return encode_array(v, precision="float32")
+    return encode_array(np.stack([v // _SPLIT, v % _SPLIT], axis=1), precision="float32")
+
+
 class Beeswarm(NbxWidget):
     """A beeswarm of N samples' attributions over F features (one row per shown feature).
 
@@ -47,8 +70,10 @@ class Beeswarm(NbxWidget):
     largest magnitude), feature values as float32.
 
     Example:
-        >>> w = Beeswarm(np.array([[0.5, -1.0], [0.2, 0.3]]), feature_names=["x", "y"])  # doctest: +SKIP
-        >>> w.highlight = 1     # ring sample 1's dots; the layout is not recomputed      # doctest: +SKIP
+        >>> w = Beeswarm(np.array([[0.5, -1.0], [0.2, 0.3]]), feature_names=["x", "y"])
+        >>> w.highlight = 1     # ring sample 1's dots; the layout is not recomputed
+        >>> w.highlight, w.sample_indices
+        (1, None)
     """
 
     _view = traitlets.Unicode("beeswarm").tag(sync=True)
@@ -65,7 +90,7 @@ class Beeswarm(NbxWidget):
     ).tag(sync=True)
     sample_indices = ArrayTrait(
         ndims=(1,), allow_none=True, help="int array (N,) or None, default None (= 0..N-1): data-set index per row."
-    ).tag(sync=True, to_json=_float32)
+    ).tag(sync=True, to_json=_indices)
     max_features = traitlets.Int(20, min=1, help="int >= 1, default 20: rows shown (top by mean |attribution|).").tag(
         sync=True
     )
@@ -115,7 +140,12 @@ class Beeswarm(NbxWidget):
         ``max_points`` rows (default 2000) stratified by chunk, read without loading the rest.
 
         Example:
-            >>> Beeswarm.from_explanation(e, max_features=10)   # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> X = np.random.default_rng(0).normal(size=(50, 4))
+            >>> e = Explanation(X * [3, 1, 0.5, 2], data=X, feature_names=list("abcd"))
+            >>> w = Beeswarm.from_explanation(e, max_features=2)    # the 2 features of largest mean |value|
+            >>> w.values.shape, w.max_features, w.feature_values.shape
+            ((50, 4), 2, (50, 4))
         """
         if hasattr(explanation, "sample") and hasattr(explanation, "store"):  # a dataset-wide store
             explanation = explanation.sample(int(kwargs.pop("max_points", 2000)))  # stratified by chunk, seeded
@@ -160,8 +190,6 @@ class Beeswarm(NbxWidget):
                 raise traitlets.TraitError(f"sample_indices has shape {list(si.shape)}; it needs one index per row ({n},)")
             if si.size and (not np.all(np.isfinite(si)) or np.any(si < 0) or np.any(si != np.round(si))):
                 raise traitlets.TraitError("sample_indices must be non-negative integers (the data-set index of each row)")
-            if si.size and si.max() >= 2**24:
-                raise traitlets.TraitError("sample_indices must be below 2**24 (they travel as float32)")
 
     @traitlets.validate("values")
     def _valid_values(self, proposal: Any) -> np.ndarray:
@@ -188,7 +216,10 @@ class Beeswarm(NbxWidget):
         ``TypeError``.
 
         Example:
-            >>> w.update(new_values, feature_values=new_X, sample_indices=rows)   # doctest: +SKIP
+            >>> w = Beeswarm(np.zeros((5, 2)), feature_names=["x", "y"])
+            >>> w.update(np.ones((3, 2)), feature_values=np.zeros((3, 2)), sample_indices=[10, 20, 30])
+            >>> w.values.shape, w.sample_indices, w.feature_names
+            ((3, 2), array([10., 20., 30.]), ['x', 'y'])
         """
         self._check_kwargs(traits)
         new: dict[str, Any] = dict(traits)

@@ -10,8 +10,12 @@ about 1e-3 of the largest magnitude).
 
 Example:
     >>> import numpy as np
-    >>> grid = ChannelGrid(np.random.rand(16, 8, 8), cmap="magma", tile_size=40)   # doctest: +SKIP
-    >>> grid.on_event("select", lambda m: print(m["index"]))                       # doctest: +SKIP
+    >>> grid = ChannelGrid(np.random.default_rng(0).random((16, 8, 8)), cmap="magma", tile_size=40)
+    >>> grid.on_event("select", lambda m: print(m["index"]))
+    >>> grid._handle_custom_msg({"event": "select", "index": 5}, [])    # a click on tile 5
+    5
+    >>> grid.nbytes    # 16 maps of 8x8 as float16
+    2048
 """
 
 from __future__ import annotations
@@ -69,8 +73,10 @@ class ChannelGrid(NbxWidget):
     their labels and order.
 
     Example:
-        >>> g = ChannelGrid(np.zeros((4, 5, 5)), labels=["a", "b", "c", "d"], order=[3, 2, 1, 0])  # doctest: +SKIP
-        >>> g.selected                                                                         # doctest: +SKIP
+        >>> g = ChannelGrid(np.zeros((4, 5, 5)), labels=["a", "b", "c", "d"], order=[3, 2, 1, 0])
+        >>> g.order, g.labels
+        (array([3., 2., 1., 0.]), ['a', 'b', 'c', 'd'])
+        >>> g.selected    # nothing clicked
         -1
     """
 
@@ -108,7 +114,11 @@ class ChannelGrid(NbxWidget):
         ``selected`` is reset to -1 unless given. Unknown names raise ``TypeError``.
 
         Example:
-            >>> grid.update(new_maps, labels=[f"ch {i}" for i in range(len(new_maps))])   # doctest: +SKIP
+            >>> grid = ChannelGrid(np.zeros((4, 5, 5))); grid.selected = 2
+            >>> new_maps = np.ones((2, 3, 3))
+            >>> grid.update(new_maps, labels=[f"ch {i}" for i in range(len(new_maps))])
+            >>> grid.maps.shape, grid.labels, grid.selected
+            ((2, 3, 3), ['ch 0', 'ch 1'], -1)
         """
         self._check_kwargs(traits)
         m = self._coerce(maps)
@@ -135,7 +145,7 @@ class ChannelGrid(NbxWidget):
         """Bytes of the maps on the wire (float16: 2 per value).
 
         Example:
-            >>> ChannelGrid(np.zeros((64, 56, 56))).nbytes                 # doctest: +SKIP
+            >>> ChannelGrid(np.zeros((64, 56, 56))).nbytes
             401408
         """
         return int(self.maps.size) * 2

@@ -100,8 +100,9 @@ class MethodSlot(ipywidgets.VBox):  # type: ignore[misc]
         """Show another method in this slot (its view is reused, but nothing of the old method is shown).
 
         Example:
-            >>> slot.rename("kernel_shap"); slot.drawn     # doctest: +SKIP
-            False
+            >>> slot = MethodSlot("lime", ipywidgets.Label("view")); slot.drawn = True
+            >>> slot.rename("kernel_shap"); slot.name_label.value, slot.drawn
+            ('kernel_shap', False)
         """
         self.remove_class(slot_class(self.name))
         self.name = str(name)

@@ -16,11 +16,17 @@ as computing (its older result dimmed, or a placeholder where it never drew), an
 
 Example:
     >>> from nbexplain.widgets.compare_view import CompareView, PENDING
-    >>> cv = CompareView(k=5)                                                      # doctest: +SKIP
-    >>> cv.show({"saliency": e_sal[0], "grad_cam": RuntimeError("no conv layer")},
-    ...         image=digits.images[0])                                           # doctest: +SKIP
-    >>> cv.views["saliency"].on_event("click", on_click)   # image what-if         # doctest: +SKIP
-    >>> cv.show({"saliency": e_sal[1], "shap": PENDING}); cv.update("shap", e_shap[1])  # doctest: +SKIP
+    >>> import numpy as np
+    >>> cv = CompareView(k=5)
+    >>> sal = np.random.default_rng(0).random((8, 8))    # a saliency map of an 8x8 picture
+    >>> cv.show({"saliency": sal, "grad_cam": RuntimeError("no conv layer")}, image=np.zeros((8, 8)))
+    >>> type(cv.views["saliency"]).__name__, cv.slots["grad_cam"].caption.value
+    ('Heatmap', 'failed (see the message below)')
+    >>> cv.views["saliency"].on_event("click", lambda msg: print(msg["row"], msg["col"]))   # image what-if
+    >>> cv.show({"saliency": sal, "shap": PENDING}); cv.pending
+    ['shap']
+    >>> cv.update("shap", sal.T); cv.pending
+    []
 """
 
 from __future__ import annotations
@@ -85,10 +91,12 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         badges: ``{method name: badge text}`` as drawn in the headers (:meth:`set_badges`).
 
     Example:
-        >>> cv = CompareView(kind="table", top_k=5)                              # doctest: +SKIP
-        >>> cv.show({"shap": e_shap[0], "lime": e_lime[0]}, feature_values=X[0])  # doctest: +SKIP
-        >>> [l.value for l in cv.agreement_labels]                                # doctest: +SKIP
-        ['shap vs lime: rank corr 0.83, top-5 overlap 4/5']
+        >>> from nbexplain import Explanation
+        >>> e_shap, e_lime = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+        >>> cv = CompareView(kind="table", k=2, top_k=5)
+        >>> cv.show({"shap": e_shap, "lime": e_lime}, feature_values=np.arange(4.0))
+        >>> [l.value for l in cv.agreement_labels]
+        ['shap vs lime: rank corr 0.80, top-2 overlap 2/2']
     """
 
     def __init__(
@@ -151,7 +159,12 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         :meth:`name_of` inside a hook to learn which method the widget shows now.
 
         Example:
-            >>> cv.on_new_view(lambda name, hm: hm.on_event("click", on_click))   # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e_a, e_b = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+            >>> cv = CompareView(kind="table", k=2); cv.show({"a": e_a, "b": PENDING})
+            >>> cv.on_new_view(lambda name, w: print("new view for", name, type(w).__name__))
+            >>> cv.set_methods(["a", "b", "c"])
+            new view for c FeatureBars
         """
         self._new_view_callbacks.append(callback)
 
@@ -160,7 +173,12 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         while the method computes, ``"compute"`` after it was stopped.
 
         Example:
-            >>> cv.on_action(lambda name, action: print(name, action))   # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e_a, e_b = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+            >>> cv = CompareView(kind="table", k=2); cv.show({"a": e_a, "b": PENDING})
+            >>> cv.on_action(lambda name, action: print(name, action))
+            >>> cv.slots["b"].button.click()    # what the browser's click on "cancel" does
+            b cancel
         """
         self._action_callbacks.append(callback)
 
@@ -168,7 +186,12 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         """The method name ``widget`` currently shows, or None.
 
         Example:
-            >>> cv.name_of(cv.views["shap"])    # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e_a, e_b = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+            >>> cv = CompareView(kind="table", k=2); cv.show({"a": e_a, "b": PENDING})
+            >>> w = cv.views["b"]; cv.name_of(w)
+            'b'
+            >>> cv.set_methods(["a", "shap"]); cv.name_of(w)    # the view of "b" is reused for "shap"
             'shap'
         """
         return next((name for name, w in self.views.items() if w is widget), None)
@@ -178,7 +201,10 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         shows; a new method gets a view of a removed one (or a new view), hidden until it draws.
 
         Example:
-            >>> cv.set_methods(["saliency", "integrated_gradients"], kind="image")   # doctest: +SKIP
+            >>> cv = CompareView()
+            >>> cv.set_methods(["saliency", "integrated_gradients"], kind="image")
+            >>> cv.methods, type(cv.views["saliency"]).__name__
+            (['saliency', 'integrated_gradients'], 'Heatmap')
         """
         names = [str(n) for n in names]
         if not 1 <= len(names) <= MAX_METHODS:
@@ -228,7 +254,9 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         """Close the view, its method widgets and agreement labels (layouts and styles too).
 
         Example:
-            >>> cv.close()    # doctest: +SKIP
+            >>> cv = CompareView(); cv.set_methods(["saliency"], kind="image"); hm = cv.views["saliency"]
+            >>> cv.close(); cv.comm is None, hm.comm is None
+            (True, True)
         """
         close_tree(self)
 
@@ -273,7 +301,15 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         ``pending_text``: what a pending method's header says (default "computing...").
 
         Example:
-            >>> cv.show({"shap": e[0], "lime": ValueError("no data")}, feature_values=X[0])  # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e = Explanation(np.array([[0.5, -0.2, 0.1]]))
+            >>> cv = CompareView()
+            >>> cv.show({"shap": e[0], "lime": ValueError("no data")}, feature_values=np.zeros(3), probability=0.97,
+            ...         target_name="malignant")
+            >>> type(cv.views["shap"]).__name__, cv.slots["shap"].caption.value, cv.slots["lime"].caption.value
+            ('FeatureBars', 'malignant, P = 0.97', 'failed (see the message below)')
+            >>> [l.value for l in cv.agreement_labels]
+            ['shap vs lime: n/a (lime failed)']
         """
         if not isinstance(results, dict) or not results:
             raise ValueError("results must be a non-empty dict {method name: Explanation, Exception or PENDING}")
@@ -297,7 +333,13 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         show; the agreement follows. ``probability`` replaces the one given to :meth:`show`.
 
         Example:
-            >>> cv.show({"a": e_a, "b": PENDING}); cv.update("b", e_b)    # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e_a, e_b = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+            >>> cv = CompareView(kind="table", k=2); cv.show({"a": e_a, "b": PENDING})
+            >>> [l.value for l in cv.agreement_labels]
+            ['a vs b: waiting for b']
+            >>> cv.update("b", e_b); [l.value for l in cv.agreement_labels]
+            ['a vs b: rank corr 0.80, top-2 overlap 2/2']
         """
         if name not in self.slots:
             raise KeyError(f"{name!r} is not shown; shown: {list(self.slots)}")
@@ -310,7 +352,11 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         """Change the probability shown in the headers (e.g. an edited sample's, once predicted).
 
         Example:
-            >>> cv.set_prediction(0.41, "benign")    # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e_a, e_b = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+            >>> cv = CompareView(kind="table", k=2); cv.show({"a": e_a, "b": PENDING})
+            >>> cv.set_prediction(0.41, "benign"); cv.slots["a"].caption.value
+            'benign, P = 0.41'
         """
         self._prediction = (None if probability is None else float(probability), target_name)
         for name, result in self._shown.items():
@@ -320,7 +366,13 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         """Change what a pending method's header says (e.g. "queued" -> "computing").
 
         Example:
-            >>> cv.set_status("shap", "computing shap for sample 3...")    # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e_a, e_b = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+            >>> cv = CompareView(kind="table", k=2); cv.show({"a": e_a, "b": PENDING})
+            >>> cv.slots["b"].caption.value
+            'computing...'
+            >>> cv.set_status("b", "computing b for sample 3..."); cv.slots["b"].caption.value
+            'computing b for sample 3...'
         """
         slot = self.slots.get(name)
         if slot is not None and slot.state in ("pending", "stopped"):
@@ -330,7 +382,12 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         """Every pending method stops (cancelled): its header says ``text`` and offers "compute".
 
         Example:
-            >>> cv.stop_pending("not computed: cancelled")    # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e_a, e_b = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+            >>> cv = CompareView(kind="table", k=2); cv.show({"a": e_a, "b": PENDING})
+            >>> cv.stop_pending("not computed: cancelled")
+            >>> cv.slots["b"].caption.value, cv.slots["b"].button.description
+            ('not computed: cancelled', 'compute')
         """
         for slot in self.slots.values():
             if slot.state in ("pending", "empty"):
@@ -342,7 +399,10 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         """The methods shown whose result for the current input has not arrived.
 
         Example:
-            >>> cv.show({"a": e_a, "b": PENDING}); cv.pending    # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e_a, e_b = Explanation(np.array([[0.5, -0.2, 0.1, 0.0], [0.4, -0.3, 0.0, 0.1]]))
+            >>> cv = CompareView(kind="table", k=2); cv.show({"a": e_a, "b": PENDING})
+            >>> cv.pending
             ['b']
         """
         return [n for n in self.slots if n not in self._good and n not in self._failed]

@@ -7,8 +7,8 @@ cell again clears ``selected`` and sends the event too.
 
 Example:
     >>> from nbexplain.widgets.confusion_matrix import ConfusionMatrix
-    >>> cm = ConfusionMatrix.from_predictions([0, 1, 1, 2], [0, 1, 2, 2], ["a", "b", "c"])  # doctest: +SKIP
-    >>> cm.matrix.tolist()                                                                # doctest: +SKIP
+    >>> cm = ConfusionMatrix.from_predictions([0, 1, 1, 2], [0, 1, 2, 2], ["a", "b", "c"])
+    >>> cm.matrix.tolist()
     [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]
 """
 
@@ -67,8 +67,10 @@ class ConfusionMatrix(NbxWidget):
     of its row instead of the count (the colour is the row share either way).
 
     Example:
-        >>> cm = ConfusionMatrix([[5, 1], [2, 7]], class_names=["cat", "dog"])   # doctest: +SKIP
-        >>> cm.on_event("select", lambda m: print(m["true"], m["pred"]))         # doctest: +SKIP
+        >>> cm = ConfusionMatrix([[5, 1], [2, 7]], class_names=["cat", "dog"])
+        >>> cm.on_event("select", lambda m: print(m["true"], m["pred"]))
+        >>> cm._handle_custom_msg({"event": "select", "true": 1, "pred": 0}, [])   # a click on (dog, cat)
+        1 0
     """
 
     _view = traitlets.Unicode("confusion_matrix").tag(sync=True)
@@ -112,8 +114,9 @@ class ConfusionMatrix(NbxWidget):
         """Count true versus predicted class indices (``K`` = number of class names, or the largest label + 1).
 
         Example:
-            >>> ConfusionMatrix.from_predictions([0, 1], [1, 1], ["no", "yes"]).matrix   # doctest: +SKIP
-            array([[0., 1.], [0., 1.]])
+            >>> ConfusionMatrix.from_predictions([0, 1], [1, 1], ["no", "yes"]).matrix
+            array([[0., 1.],
+                   [0., 1.]])
         """
         k = None if class_names is None else len(class_names)
         return cls(confusion_counts(y_true, y_pred, k), class_names=class_names, **kwargs)
@@ -123,7 +126,12 @@ class ConfusionMatrix(NbxWidget):
         """The confusion matrix of an :class:`~nbexplain.diagnostics.errors.ErrorReport` (classification).
 
         Example:
-            >>> ConfusionMatrix.from_report(error_analysis(model, X, y))   # doctest: +SKIP
+            >>> from nbexplain.diagnostics.errors import error_analysis
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]
+            >>> cm = ConfusionMatrix.from_report(error_analysis(model, X, y))
+            >>> cm.matrix.tolist(), cm.accuracy
+            ([[8.0, 3.0], [1.0, 8.0]], 0.8)
         """
         if getattr(report, "confusion", None) is None:
             raise ValueError(f"the report is for {getattr(report, 'task', '?')}; a confusion matrix needs classification")
@@ -136,7 +144,12 @@ class ConfusionMatrix(NbxWidget):
         ``selected`` is cleared when it falls outside the new matrix. Unknown names raise ``TypeError``.
 
         Example:
-            >>> cm.update(new_counts, class_names=["a", "b", "c"])   # doctest: +SKIP
+            >>> cm = ConfusionMatrix([[5, 1], [2, 7]]); cm.selected = [1, 1]
+            >>> cm.update([[1, 0, 0], [0, 2, 0], [0, 0, 3]], class_names=["a", "b", "c"])
+            >>> cm.class_names, cm.selected    # (1, 1) is still inside
+            (['a', 'b', 'c'], [1, 1])
+            >>> cm.update([[4]], class_names=["a"]); cm.selected is None
+            True
         """
         self._check_kwargs(traits)
         m = to_numpy(matrix)
@@ -167,7 +180,7 @@ class ConfusionMatrix(NbxWidget):
         """Per-class recall, ``diag / row sum`` (NaN for a class with no samples).
 
         Example:
-            >>> ConfusionMatrix([[3, 1], [0, 0]]).recall   # doctest: +SKIP
+            >>> ConfusionMatrix([[3, 1], [0, 0]]).recall
             array([0.75,  nan])
         """
         m = self.matrix
@@ -179,7 +192,7 @@ class ConfusionMatrix(NbxWidget):
         """Share of samples on the diagonal (NaN when the matrix is empty).
 
         Example:
-            >>> ConfusionMatrix([[3, 1], [0, 4]]).accuracy   # doctest: +SKIP
+            >>> ConfusionMatrix([[3, 1], [0, 4]]).accuracy
             0.875
         """
         total = float(self.matrix.sum())

@@ -2,8 +2,15 @@
 
 Example:
     >>> from nbexplain.widgets import FeatureBars
-    >>> FeatureBars([0.3, -0.1, 0.05], ["age", "dose", "bmi"], base_value=0.4, prediction=0.65)  # doctest: +SKIP
-    >>> FeatureBars.what_if(model, X[0], data=X, explainer="shap", class_names=["benign", "malignant"])  # doctest: +SKIP
+    >>> import numpy as np
+    >>> w = FeatureBars([0.3, -0.1, 0.05], ["age", "dose", "bmi"], base_value=0.4, prediction=0.65)
+    >>> w.values, w.mode
+    (array([ 0.3 , -0.1 ,  0.05]), 'bars')
+    >>> X = np.random.default_rng(0).normal(size=(20, 2))
+    >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # class probabilities
+    >>> w = FeatureBars.what_if(model, X[0], data=X, explainer="kernel_shap", class_names=["benign", "malignant"])
+    >>> w.prediction_label, round(w.prediction, 2)
+    ('P(malignant)', 0.53)
 """
 
 from __future__ import annotations
@@ -120,10 +127,14 @@ class FeatureBars(NbxWidget):
     Every per-feature array must have F entries. See :meth:`what_if` for the interactive form.
 
     Example:
-        >>> w = FeatureBars(np.array([0.2, -0.5]), ["x", "y"], mode="waterfall", base_value=0.1)  # doctest: +SKIP
-        >>> w.top_k = 1    # the other feature is summed into one row                            # doctest: +SKIP
+        >>> w = FeatureBars(np.array([0.2, -0.5]), ["x", "y"], mode="waterfall", base_value=0.1)
+        >>> w.top_k = 1    # the other feature is summed into one row
+        >>> X = np.random.default_rng(0).normal(size=(20, 2)); X[:, 1] = X[:, 1] > 0    # y is 0 or 1
+        >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0] + X[:, 1])), 1 / (1 + np.exp(-X[:, 0] - X[:, 1]))]
         >>> sex = [{"value": 0.0, "label": "female"}, {"value": 1.0, "label": "male"}]
-        >>> FeatureBars.what_if(model, x, data=X, categories=[None, sex])  # a choice box for y  # doctest: +SKIP
+        >>> w = FeatureBars.what_if(model, X[0], data=X, categories=[None, sex], explainer="kernel_shap")
+        >>> w.categories[0] is None, [c["label"] for c in w.categories[1]]    # a slider for x, a choice box for y
+        (True, ['female', 'male'])
     """
 
     _view = traitlets.Unicode("feature_bars").tag(sync=True)
@@ -250,7 +261,10 @@ class FeatureBars(NbxWidget):
         """Set several traits at once (one message; lengths checked together).
 
         Example:
-            >>> w.update(values=v, feature_names=names, prediction=0.7)    # doctest: +SKIP
+            >>> w = FeatureBars([0.3, -0.1], ["a", "b"])
+            >>> w.update(values=[0.1, 0.2, 0.3], feature_names=["a", "b", "c"], prediction=0.7)
+            >>> w.values, w.feature_names, w.prediction
+            (array([0.1, 0.2, 0.3]), ['a', 'b', 'c'], 0.7)
         """
         self._check_kwargs(traits)
         if "values" in traits and "errors" not in traits:
@@ -273,7 +287,12 @@ class FeatureBars(NbxWidget):
         errors in its diagnostics (:func:`errors_of`) are drawn as whiskers.
 
         Example:
-            >>> FeatureBars.from_explanation(e[3], mode="waterfall")    # doctest: +SKIP
+            >>> from nbexplain import Explanation
+            >>> e = Explanation(np.array([[0.3, -0.1]]), base_values=np.array([0.4]), data=np.array([[1.0, 2.0]]),
+            ...                 feature_names=["a", "b"])
+            >>> w = FeatureBars.from_explanation(e[0], mode="waterfall")
+            >>> w.values, w.feature_values, w.base_value, w.feature_names
+            (array([ 0.3, -0.1]), array([1., 2.]), 0.4, ['a', 'b'])
         """
         e = require_single(explanation, "FeatureBars.from_explanation")
         values = pick_output(e, output)
@@ -300,7 +319,7 @@ class FeatureBars(NbxWidget):
         model: Any,
         sample: Any,
         *,
-        explainer: Any = "shap",
+        explainer: Any = "kernel_shap",
         data: Any = None,
         feature_names: Any = None,
         target: int | None = None,
@@ -310,16 +329,22 @@ class FeatureBars(NbxWidget):
         """Bars with a slider per feature: moving one re-predicts and re-explains ``sample``.
 
         ``data`` (N, F) gives the slider ranges and the explainer's background. ``explainer``
-        is a method name (``"shap"``, ``"lime"``, ``"saliency"``, ``"saliency_abs"``) or an
-        object with ``.explain(X, target=None)``. With ``target=None`` the class predicted for
+        is a method name (default ``"kernel_shap"``: nbexplain's KernelSHAP, exact Shapley values
+        up to 16 features in milliseconds, so the bars follow the sliders at once; ``"shap"``:
+        shap's PermutationExplainer, whose first call compiles for seconds; ``"lime"``,
+        ``"saliency"``, ``"saliency_abs"``) or an object with ``.explain(X, target=None)``. With ``target=None`` the class predicted for
         the *original* sample stays the explained class while editing, so the bars stay
         comparable; ``prediction`` is its probability, labelled ``"P(<class name>)"``.
         Failures while editing appear in ``error``; :meth:`reset` restores the original sample.
 
         Example:
-            >>> w = FeatureBars.what_if(mlp, X[0], data=X, feature_names=names,
-            ...                         class_names=["malignant", "benign"])     # doctest: +SKIP
-            >>> w.sample = edited_row          # what the sliders do; w.values follows  # doctest: +SKIP
+            >>> X = np.random.default_rng(0).normal(size=(20, 2))
+            >>> mlp = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # class probabilities
+            >>> w = FeatureBars.what_if(mlp, X[0], data=X, feature_names=["age", "dose"],
+            ...                         class_names=["benign", "malignant"], explainer="kernel_shap")
+            >>> w.sample = np.array([2.0, 0.0])          # what the sliders do; w.values follows
+            >>> round(w.prediction, 2), round(float(w.values[0]), 2), abs(w.values[1]) < 1e-9    # "dose" unused
+            (0.88, 0.44, np.True_)
         """
         x = to_numpy(sample)
         w = cls(np.zeros(int(x.size)), feature_names, **kwargs)
@@ -331,7 +356,7 @@ class FeatureBars(NbxWidget):
         model: Any,
         sample: Any,
         *,
-        explainer: Any = "shap",
+        explainer: Any = "kernel_shap",
         data: Any = None,
         target: int | None = None,
         class_names: Any = None,
@@ -343,7 +368,13 @@ class FeatureBars(NbxWidget):
         ``explanation`` and ``probabilities`` (of ``sample``) may be passed when already known.
 
         Example:
-            >>> bars.enable_what_if(model, X[7], data=X, explainer=my_explainer)   # doctest: +SKIP
+            >>> from nbexplain.explainers import get_explainer
+            >>> X = np.random.default_rng(0).normal(size=(20, 2))
+            >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]
+            >>> bars = FeatureBars([0.0, 0.0], ["a", "b"])
+            >>> bars.enable_what_if(model, X[7], data=X, explainer=get_explainer("kernel_shap", model, data=X))
+            >>> bars.whatif, bars.sample.tolist() == X[7].tolist()
+            (True, True)
         """
         session = WhatIfSession.create(
             model, sample, explainer=explainer, data=data, target=target,
@@ -359,7 +390,13 @@ class FeatureBars(NbxWidget):
         """Restore the original what-if sample and its explanation.
 
         Example:
-            >>> w.reset()    # doctest: +SKIP
+            >>> X = np.random.default_rng(0).normal(size=(20, 2))
+            >>> model = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]
+            >>> w = FeatureBars.what_if(model, X[0], data=X, explainer="kernel_shap")
+            >>> w.sample = np.array([2.0, 0.0]); round(w.prediction, 2)
+            0.88
+            >>> w.reset(); w.sample.tolist() == X[0].tolist(), round(w.prediction, 2)
+            (True, 0.53)
         """
         if self._session is None:
             raise RuntimeError("reset() needs a what-if widget: build it with FeatureBars.what_if(...)")

@@ -3,8 +3,11 @@
 Example:
     >>> import numpy as np
     >>> from nbexplain.widgets import Heatmap
-    >>> w = Heatmap(np.random.randn(8, 8), image=np.random.rand(8, 8), cmap="coolwarm")  # doctest: +SKIP
-    >>> w.update(opacity=0.3, sign="positive")                                          # doctest: +SKIP
+    >>> rng = np.random.default_rng(0)
+    >>> w = Heatmap(rng.normal(size=(8, 8)), image=rng.random((8, 8)), cmap="coolwarm")
+    >>> w.update(opacity=0.3, sign="positive")
+    >>> w.spatial_shape, w.opacity, w.sign
+    ((8, 8), 0.3, 'positive')
 """
 
 from __future__ import annotations
@@ -33,8 +36,11 @@ class Heatmap(NbxWidget):
     ``"float16"`` (default, half the bytes, error ~1e-3 of the peak), ``"float32"`` or ``"uint8"``.
 
     Example:
-        >>> w = Heatmap(np.zeros((3, 28, 28)), image=np.zeros((28, 28), np.uint8), reduce="l2")  # doctest: +SKIP
-        >>> w.selected  # [row, col] after a click in the browser               # doctest: +SKIP
+        >>> w = Heatmap(np.zeros((3, 8, 8)), image=np.zeros((8, 8), np.uint8), reduce="l2")
+        >>> w.spatial_shape, w.reduce    # 3 channels drawn as one map, their L2 norm
+        ((8, 8), 'l2')
+        >>> w.selected is None    # [row, col] after a click in the browser
+        True
     """
 
     _view = traitlets.Unicode("heatmap").tag(sync=True)
@@ -111,7 +117,7 @@ class Heatmap(NbxWidget):
         """(H, W) of the map.
 
         Example:
-            >>> Heatmap(np.zeros((2, 4, 5))).spatial_shape   # doctest: +SKIP
+            >>> Heatmap(np.zeros((2, 4, 5))).spatial_shape
             (4, 5)
         """
         return tuple(int(s) for s in self.values.shape[-2:])  # type: ignore[return-value]
@@ -149,7 +155,14 @@ class Heatmap(NbxWidget):
         map's shape changes. Unknown names raise ``TypeError``.
 
         Example:
-            >>> w.update(values=new_map, image=new_img, title="sample 3")   # doctest: +SKIP
+            >>> w = Heatmap(np.zeros((8, 8)), image=np.zeros((8, 8))); w.selected = [2, 3]
+            >>> w.update(values=np.ones((4, 4)), image=np.zeros((4, 4)), title="sample 3")
+            >>> w.spatial_shape, w.selected, w.title    # a new shape clears the selection
+            ((4, 4), None, 'sample 3')
+            >>> w.update(values=np.ones((2, 2)))    # the picture no longer fits
+            Traceback (most recent call last):
+            ...
+            traitlets.traitlets.TraitError: image spatial shape [4, 4] (image shape [4, 4]) must equal the values' H, W [2, 2] (values shape [2, 2])
         """
         self._check_kwargs(traits)
         new: dict[str, Any] = dict(traits)
@@ -176,8 +189,13 @@ class Heatmap(NbxWidget):
         all 0 and what to try) becomes the view's ``note`` unless ``note=`` is given.
 
         Example:
-            >>> e = get_explainer("saliency", cnn).explain(x)     # doctest: +SKIP
-            >>> Heatmap.from_explanation(e[0], title="saliency")  # doctest: +SKIP
+            >>> import torch
+            >>> from nbexplain.explainers import get_explainer
+            >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, 1, 1), torch.nn.Flatten(), torch.nn.Linear(128, 3))
+            >>> e = get_explainer("saliency", cnn).explain(torch.rand(2, 1, 8, 8))
+            >>> w = Heatmap.from_explanation(e[0], title="saliency")
+            >>> w.spatial_shape, w.title
+            ((8, 8), 'saliency')
         """
         e = require_single(explanation, "Heatmap.from_explanation")
         values = e.image_values(pick_output(e, output)) if hasattr(e, "image_values") else pick_output(e, output)

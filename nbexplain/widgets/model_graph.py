@@ -15,8 +15,8 @@ Example:
     ...     {"name": "fc", "type": "Linear", "parent": "", "depth": 1, "is_leaf": True,
     ...      "output_shape": [1, 2], "n_params": 6, "n_params_total": 6, "order": 1, "calls": 1}],
     ...     "edges": [["input", "fc"], ["fc", "output"]], "method": "fx"}
-    >>> view = ModelGraphView(g)                                       # doctest: +SKIP
-    >>> view.expanded, view.selected                                    # doctest: +SKIP
+    >>> view = ModelGraphView(g)
+    >>> view.expanded, view.selected
     ([''], '')
 """
 
@@ -177,9 +177,17 @@ class ModelGraphView(NbxWidget):
         selected: a module name, ``""`` for none.
 
     Example:
-        >>> view = ModelGraphView.from_model(model, x)                     # doctest: +SKIP
-        >>> view.on_event("select", lambda m: print(m["name"]))            # doctest: +SKIP
-        >>> view.expand("layer1.0"); view.collapse_all()                   # doctest: +SKIP
+        >>> import torch
+        >>> model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()),
+        ...                             torch.nn.Linear(8, 2))
+        >>> view = ModelGraphView.from_model(model, torch.randn(1, 4))
+        >>> view.on_event("select", lambda m: print(m["name"]))
+        >>> view._handle_custom_msg({"event": "select", "name": "0.0"}, [])   # a click on the first Linear
+        0.0
+        >>> view.expand("0"); view.expanded
+        ['', '0']
+        >>> view.collapse_all(); view.expanded
+        ['', '0']
     """
 
     _view = traitlets.Unicode("model_graph").tag(sync=True)
@@ -204,7 +212,12 @@ class ModelGraphView(NbxWidget):
         """Trace ``model`` on ``example_input`` with :func:`nbexplain.anatomy.model_graph` and show it.
 
         Example:
-            >>> ModelGraphView.from_model(resnet18, torch.randn(1, 3, 224, 224))   # doctest: +SKIP
+            >>> import torch
+            >>> model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()),
+            ...                             torch.nn.Linear(8, 2))
+            >>> view = ModelGraphView.from_model(model, torch.randn(1, 4))
+            >>> view.module_names, view.graph["method"]    # traced with torch.fx
+            (['', '0', '0.0', '0.1', '1'], 'fx')
         """
         from ..anatomy import model_graph  # lazy: torch is only needed here
 
@@ -216,8 +229,12 @@ class ModelGraphView(NbxWidget):
         """Every module name in the graph, in its order.
 
         Example:
-            >>> view.module_names[:3]                                         # doctest: +SKIP
-            ['', 'conv1', 'bn1']
+            >>> import torch
+            >>> model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()),
+            ...                             torch.nn.Linear(8, 2))
+            >>> view = ModelGraphView.from_model(model, torch.randn(1, 4))
+            >>> view.module_names[:3]
+            ['', '0', '0.0']
         """
         return [n["name"] for n in self.graph["nodes"]]
 
@@ -225,7 +242,14 @@ class ModelGraphView(NbxWidget):
         """Expand these containers (and their ancestors, so they show).
 
         Example:
-            >>> view.expand("layer1.0")                                       # doctest: +SKIP
+            >>> import torch
+            >>> model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()),
+            ...                             torch.nn.Linear(8, 2))
+            >>> view = ModelGraphView.from_model(model, torch.randn(1, 4))
+            >>> view.collapse("0"); view.expanded
+            ['']
+            >>> view.expand("0"); view.expanded
+            ['', '0']
         """
         parents = {n["name"]: n["parent"] for n in self.graph["nodes"]}
         want = set(self.expanded)
@@ -242,7 +266,14 @@ class ModelGraphView(NbxWidget):
         """Collapse these containers.
 
         Example:
-            >>> view.collapse("layer1")                                       # doctest: +SKIP
+            >>> import torch
+            >>> model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()),
+            ...                             torch.nn.Linear(8, 2))
+            >>> view = ModelGraphView.from_model(model, torch.randn(1, 4))
+            >>> view.expanded
+            ['', '0']
+            >>> view.collapse("0"); view.expanded
+            ['']
         """
         for name in names:
             self._check_name(name, "collapse")
@@ -252,7 +283,12 @@ class ModelGraphView(NbxWidget):
         """Expand every container (ResNet-50: about 180 boxes; the list scrolls).
 
         Example:
-            >>> view.expand_all()                                             # doctest: +SKIP
+            >>> import torch
+            >>> model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()),
+            ...                             torch.nn.Linear(8, 2))
+            >>> view = ModelGraphView.from_model(model, torch.randn(1, 4))
+            >>> view.collapse("0"); view.expand_all(); view.expanded    # every container
+            ['', '0']
         """
         self.expanded = _containers(self.graph)
 
@@ -260,7 +296,14 @@ class ModelGraphView(NbxWidget):
         """Show the default view (the root and its direct containers expanded).
 
         Example:
-            >>> view.collapse_all()                                           # doctest: +SKIP
+            >>> import torch
+            >>> model = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()),
+            ...                             torch.nn.Linear(8, 2))
+            >>> view = ModelGraphView.from_model(model, torch.randn(1, 4))
+            >>> view.collapse("0"); view.expanded
+            ['']
+            >>> view.collapse_all(); view.expanded    # the root and its direct containers
+            ['', '0']
         """
         self.expanded = _default_expanded(self.graph)
 

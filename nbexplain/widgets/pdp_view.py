@@ -131,7 +131,13 @@ class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Draw a 1-D ``PartialDependence`` (its grid, average, ICE lines, feature and class).
 
         Example:
-            >>> view.show(partial_dependence(model.predict_proba, X, 2, target=1))   # doctest: +SKIP
+            >>> from nbexplain.explainers.partial_dependence import partial_dependence
+            >>> X = np.random.default_rng(0).normal(size=(20, 3))
+            >>> predict_proba = lambda X: np.c_[1 / (1 + np.exp(X[:, 2])), 1 / (1 + np.exp(-X[:, 2]))]
+            >>> view = PDPView(None, ["a", "b", "c"], class_names=["no", "yes"])
+            >>> view.show(partial_dependence(predict_proba, X, 2, target=1, grid_resolution=3))
+            >>> view.feature.value, view.y_axis.label, view.average.y.round(2).tolist()
+            (2, 'P(yes)', [0.32, 0.58, 0.82])
         """
         ice = result.ice if result.ice is not None and len(result.ice) else None
         features = getattr(result, "features", None)
@@ -201,7 +207,11 @@ class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Highlight a line given by its values over the current grid (e.g. an edited sample's ICE line).
 
         Example:
-            >>> view.highlight_line(model_output_over_grid)   # doctest: +SKIP
+            >>> view = PDPView(None, ["a", "b"])
+            >>> view.update([0.0, 1.0, 2.0], [0.1, 0.2, 0.4], np.ones((5, 3)) / 2, "b")
+            >>> view.highlight_line([0.5, 0.6, 0.7])    # e.g. an edited sample's ICE line
+            >>> view.highlighted.y.tolist()
+            [0.5, 0.6, 0.7]
         """
         line = np.asarray(y, dtype=np.float64).reshape(-1)
         if line.size != len(self.average.x):

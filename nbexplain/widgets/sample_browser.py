@@ -9,8 +9,8 @@ Example:
     >>> import numpy as np
     >>> from nbexplain.widgets.sample_browser import SampleBrowser
     >>> P = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
-    >>> b = SampleBrowser(P, [0, 0, 1], class_names=["no", "yes"])     # doctest: +SKIP
-    >>> b.set_filter(misclassified=True); b.indices.tolist(), b.selected   # doctest: +SKIP
+    >>> b = SampleBrowser(P, [0, 0, 1], class_names=["no", "yes"])
+    >>> _ = b.set_filter(misclassified=True); b.indices.tolist(), b.selected
     ([1, 2], 1)
 """
 
@@ -49,9 +49,14 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     click maps to ``set_filter(true_class=t, predicted_class=p)``.
 
     Example:
-        >>> b = SampleBrowser(P, y, X=X, feature_names=names, class_names=classes)   # doctest: +SKIP
-        >>> b.set_filter(true_class=1, predicted_class=0)                            # doctest: +SKIP
-        >>> b.step(1); b.selected                                                    # doctest: +SKIP
+        >>> P = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.4, 0.6]])    # predicted: 0 1 0 1 1
+        >>> y, X = [0, 0, 1, 1, 0], np.arange(10.0).reshape(5, 2)
+        >>> b = SampleBrowser(P, y, X=X, feature_names=["a", "b"], class_names=["no", "yes"])
+        >>> _ = b.set_filter(true_class=0, predicted_class=1); b.indices.tolist(), b.selected
+        ([1, 4], 1)
+        >>> b.step(1); b.selected
+        4
+        4
     """
 
     selected = traitlets.Int(-1, help="int, default -1: the selected sample index (-1 none).")
@@ -141,7 +146,16 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         nothing.
 
         Example:
-            >>> b.set_filter(true_class=2, predicted_class=5)   # a confusion-matrix cell  # doctest: +SKIP
+            >>> P = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.4, 0.6]])    # predicted: 0 1 0 1 1
+            >>> b = SampleBrowser(P, [0, 0, 1, 1, 0], class_names=["no", "yes"])
+            >>> b.set_filter(true_class=0, predicted_class=1)   # a confusion-matrix cell
+            SampleFilter(misclassified=False, true_class=0, predicted_class=1, confidence=(0.0, 1.0), text='', nan_only=False)
+            >>> b.indices.tolist()
+            [1, 4]
+            >>> b.set_filter(true_class=5)
+            Traceback (most recent call last):
+            ...
+            ValueError: true_class=5 is out of range: there are 2 classes (0..1)
         """
         self.filter = self.filter.replace(**fields)  # validated (and matched) by _valid_filter
         return self.filter
@@ -150,7 +164,11 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Show every sample again (the selection stays).
 
         Example:
-            >>> b.clear_filter(); len(b.indices) == b.n_samples   # doctest: +SKIP
+            >>> P = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.4, 0.6]])    # predicted: 0 1 0 1 1
+            >>> b = SampleBrowser(P, [0, 0, 1, 1, 0], class_names=["no", "yes"])
+            >>> _ = b.set_filter(misclassified=True); len(b.indices)
+            3
+            >>> b.clear_filter(); len(b.indices) == b.n_samples
             True
         """
         self.filter = SampleFilter()
@@ -159,8 +177,13 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Select sample ``index``; a filter that hides it is cleared first. Returns it.
 
         Example:
-            >>> b.set_filter(misclassified=True); b.select(3); b.selected   # doctest: +SKIP
+            >>> P = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.4, 0.6]])    # predicted: 0 1 0 1 1
+            >>> b = SampleBrowser(P, [0, 0, 1, 1, 0], class_names=["no", "yes"])
+            >>> _ = b.set_filter(misclassified=True); b.indices.tolist()
+            [1, 2, 4]
+            >>> b.select(3); b.selected, b.filter.misclassified    # 3 is predicted right: the filter is cleared
             3
+            (3, False)
         """
         return self.table.goto(index)
 
@@ -169,8 +192,10 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         the page when needed. Returns the new selection.
 
         Example:
-            >>> b.step(1)   # doctest: +SKIP
-            7
+            >>> P = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.4, 0.6]])    # predicted: 0 1 0 1 1
+            >>> b = SampleBrowser(P, [0, 0, 1, 1, 0], class_names=["no", "yes"])
+            >>> b.step(1), b.step(1), b.step(-1)
+            (1, 2, 1)
         """
         return self.table.step(delta)
 

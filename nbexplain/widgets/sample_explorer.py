@@ -2,8 +2,17 @@
 
 Example:
     >>> from nbexplain.widgets import SampleExplorer
-    >>> SampleExplorer(cnn, X_digits, y_digits, class_names=[str(d) for d in range(10)])   # doctest: +SKIP
-    >>> SampleExplorer(mlp, X_table, y_table, feature_names=names)   # what-if bars for tables  # doctest: +SKIP
+    >>> import numpy as np, torch
+    >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, 1, 1), torch.nn.Flatten(), torch.nn.Linear(128, 3))
+    >>> X_digits, y_digits = torch.rand(6, 1, 8, 8), np.array([0, 1, 2, 0, 1, 2])    # six 8x8 "digits"
+    >>> ex = SampleExplorer(cnn, X_digits, y_digits, class_names=["zero", "one", "two"])
+    >>> ex.kind, ex.method, ex.heatmap.spatial_shape
+    ('image', 'saliency', (8, 8))
+    >>> X_table = np.random.default_rng(0).normal(size=(20, 3))
+    >>> mlp = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Softmax(-1))
+    >>> ex = SampleExplorer(mlp, X_table, feature_names=["age", "dose", "bmi"])   # what-if bars for tables
+    >>> ex.method, ex.bars.feature_names, ex.bars.whatif
+    ('kernel_shap', ['age', 'dose', 'bmi'], True)
 """
 
 from __future__ import annotations
@@ -54,11 +63,16 @@ class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     :class:`SamplePanel` and explanation widget are reused for every sample and method.
 
     Example:
-        >>> ex = SampleExplorer(mlp, X, y, class_names=["malignant", "benign"])   # doctest: +SKIP
-        >>> ex.index = 12              # or move the slider                         # doctest: +SKIP
-        >>> ex.explanation(12).values.shape, ex.cache_info()["size"]               # doctest: +SKIP
-        ((30,), 2)
-        >>> ex.method = "lime"         # or pick it in the dropdown                 # doctest: +SKIP
+        >>> import torch
+        >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] > 0).astype(int)
+        >>> mlp = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Softmax(-1))
+        >>> ex = SampleExplorer(mlp, X, y, class_names=["malignant", "benign"])
+        >>> ex.index = 12              # or move the slider
+        >>> ex.explanation(12).values.shape, ex.cache_info()["size"]    # samples 0 and 12 explained
+        ((3,), 2)
+        >>> ex.method = "lime_batched"         # or pick it in the dropdown
+        >>> ex.cache_info()["size"]
+        3
     """
 
     index = traitlets.Int(0, help="int, default 0: the sample shown (0-based); linked to the slider.")
@@ -176,7 +190,10 @@ class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """The explainer of the method shown (``ex.method``).
 
         Example:
-            >>> ex.explainer.explain(X[:1]).method   # doctest: +SKIP
+            >>> import torch
+            >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, 1, 1), torch.nn.Flatten(), torch.nn.Linear(128, 3))
+            >>> X = torch.rand(6, 1, 8, 8); ex = SampleExplorer(cnn, X)
+            >>> ex.explainer.explain(X[:1]).method
             'saliency'
         """
         return self._explainer_for(self.method)
@@ -212,8 +229,11 @@ class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Predicted class probabilities of sample ``i`` (computed once, then kept).
 
         Example:
-            >>> ex.probabilities(0).sum()     # doctest: +SKIP
-            1.0
+            >>> import torch
+            >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, 1, 1), torch.nn.Flatten(), torch.nn.Linear(128, 3))
+            >>> X = torch.rand(6, 1, 8, 8); ex = SampleExplorer(cnn, X)
+            >>> p = ex.probabilities(0); p.shape, round(float(p.sum()), 6)
+            ((3,), 1.0)
         """
         if i not in self._probs:
             self._probs[i] = predict_probabilities(self.model, self.X[i : i + 1])[0]
@@ -225,9 +245,12 @@ class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         ``method``: a dropdown option; default the one shown. The cache key is (method, sample).
 
         Example:
-            >>> ex.explanation(3).target == ex.probabilities(3).argmax()   # doctest: +SKIP
+            >>> import torch
+            >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, 1, 1), torch.nn.Flatten(), torch.nn.Linear(128, 3))
+            >>> X = torch.rand(6, 1, 8, 8); ex = SampleExplorer(cnn, X)
+            >>> bool(ex.explanation(3).target == ex.probabilities(3).argmax())
             True
-            >>> ex.explanation(3, "deeplift").method                      # doctest: +SKIP
+            >>> ex.explanation(3, "deeplift").method
             'deeplift'
         """
         if not 0 <= int(i) < self.n_samples:
@@ -254,7 +277,11 @@ class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """``{"hits", "misses", "size", "maxsize"}`` of the explanation cache.
 
         Example:
-            >>> ex.cache_info()     # doctest: +SKIP
+            >>> import torch
+            >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, 1, 1), torch.nn.Flatten(), torch.nn.Linear(128, 3))
+            >>> X = torch.rand(6, 1, 8, 8); ex = SampleExplorer(cnn, X)
+            >>> e = ex.explanation(3); e = ex.explanation(3)
+            >>> ex.cache_info()    # samples 0 (shown) and 3 computed once, then 3 found in the cache
             {'hits': 1, 'misses': 2, 'size': 2, 'maxsize': 256}
         """
         return {"hits": self._hits, "misses": self._misses, "size": len(self._cache), "maxsize": self.cache_size}
@@ -263,8 +290,11 @@ class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """The uint8 picture shown for image sample ``i`` (``images[i]``, else ``X[i]`` scaled).
 
         Example:
-            >>> ex.display_image(0).dtype     # doctest: +SKIP
-            dtype('uint8')
+            >>> import torch
+            >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, 1, 1), torch.nn.Flatten(), torch.nn.Linear(128, 3))
+            >>> X = torch.rand(6, 1, 8, 8); ex = SampleExplorer(cnn, X)
+            >>> ex.display_image(0).dtype, ex.display_image(0).shape
+            (dtype('uint8'), (8, 8))
         """
         if self.images is not None:
             return to_display_image(self.images[i])
@@ -277,7 +307,11 @@ class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Close the explorer and every widget it made (links, layouts and styles too).
 
         Example:
-            >>> ex.close()    # doctest: +SKIP
+            >>> import torch
+            >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, 1, 1), torch.nn.Flatten(), torch.nn.Linear(128, 3))
+            >>> X = torch.rand(6, 1, 8, 8); ex = SampleExplorer(cnn, X)
+            >>> ex.close(); ex.comm is None, ex.heatmap.comm is None, ex.slider.comm is None
+            (True, True, True)
         """
         close_tree(self)
 

@@ -2,8 +2,10 @@
 
 Example:
     >>> from nbexplain.widgets import SamplePanel
-    >>> SamplePanel(kind="table", row_names=["a", "b"], row_values=[1.0, 2.0],
-    ...             class_names=["no", "yes"], probabilities=[0.2, 0.8], true_label="yes")  # doctest: +SKIP
+    >>> p = SamplePanel(kind="table", row_names=["a", "b"], row_values=[1.0, 2.0],
+    ...                 class_names=["no", "yes"], probabilities=[0.2, 0.8], true_label="yes")
+    >>> p.kind, p.row_names, p.probabilities, p.true_label
+    ('table', ['a', 'b'], array([0.2, 0.8]), 'yes')
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ class SamplePanel(NbxWidget):
     ``class_names`` defaults to ``"class 0" ...`` when probabilities are given without names.
 
     Example:
-        >>> p = SamplePanel(kind="image", image=np.zeros((8, 8)), probabilities=[0.1, 0.9])  # doctest: +SKIP
-        >>> p.class_names                                                                  # doctest: +SKIP
+        >>> p = SamplePanel(kind="image", image=np.zeros((8, 8)), probabilities=[0.1, 0.9])
+        >>> p.class_names
         ['class 0', 'class 1']
     """
 
@@ -117,9 +119,19 @@ class SamplePanel(NbxWidget):
         """Set several traits at once (one message; names and arrays checked together).
 
         Example:
-            >>> panel.update(index=4, image=img, probabilities=p, true_label="7")   # doctest: +SKIP
+            >>> panel = SamplePanel(kind="image", image=np.zeros((8, 8)), n_samples=10)
+            >>> panel.update(index=4, image=np.ones((8, 8)), probabilities=[0.7, 0.3], true_label="7")
+            >>> panel.index, panel.true_label, panel.class_names
+            (4, '7', ['class 0', 'class 1'])
+            >>> panel.update(index=12)
+            Traceback (most recent call last):
+            ...
+            traitlets.traitlets.TraitError: index 12 is out of range for 10 samples
         """
         self._check_kwargs(traits)
+        probs = traits.get("probabilities")
+        if probs is not None and "class_names" not in traits and not self.class_names:  # as the constructor does
+            traits["class_names"] = [f"class {i}" for i in range(int(np.size(probs)))]
         with self.hold_sync(), self.hold_trait_notifications():
             for name, value in traits.items():
                 setattr(self, name, value)

@@ -8,8 +8,8 @@ Example:
     >>> import numpy as np
     >>> from nbexplain.widgets.sample_table import SampleTable
     >>> P = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
-    >>> t = SampleTable(P, [0, 0, 1], class_names=["no", "yes"], page_size=2)   # doctest: +SKIP
-    >>> t.indices.tolist(), t.labels                                          # doctest: +SKIP
+    >>> t = SampleTable(P, [0, 0, 1], class_names=["no", "yes"], page_size=2)
+    >>> t.indices.tolist(), t.labels    # page 0: samples 0 and 1; true and predicted class of each row
     ([0.0, 1.0], ['no', 'no', 'no', 'yes'])
 """
 
@@ -47,8 +47,15 @@ class SampleTable(NbxWidget):
     ``{"event": "goto", "index": i}`` (the pager's go-to box, see :meth:`goto`).
 
     Example:
-        >>> t = SampleTable(P, y, X=X, feature_names=names, page_size=20)   # doctest: +SKIP
-        >>> t.show(np.flatnonzero(y == 1)); t.page = 2; t.step(1)          # doctest: +SKIP
+        >>> rng = np.random.default_rng(0)
+        >>> P, y, X = rng.dirichlet([1, 1], size=50), rng.integers(0, 2, 50), rng.normal(size=(50, 2))
+        >>> t = SampleTable(P, y, X=X, feature_names=["a", "b"], page_size=10)
+        >>> t.n_pages, t.columns
+        (5, ['confidence', 'a', 'b'])
+        >>> t.show(np.flatnonzero(y == 1)); t.n_pages, t.indices[:3].tolist()    # only class 1
+        (3, [0.0, 3.0, 4.0])
+        >>> t.step(1), t.page    # the first of them selected
+        (0, 0)
     """
 
     _view = traitlets.Unicode("sample_table").tag(sync=True)
@@ -142,7 +149,7 @@ class SampleTable(NbxWidget):
         """Pages of the current order (at least 1, an empty order shows one empty page).
 
         Example:
-            >>> SampleTable([[1.0]] * 31, page_size=15).n_pages   # doctest: +SKIP
+            >>> SampleTable([[1.0]] * 31, page_size=15).n_pages
             3
         """
         return max(1, -(-len(self.order) // self.page_size))
@@ -152,7 +159,12 @@ class SampleTable(NbxWidget):
         or from the page holding the selected sample when it is among them.
 
         Example:
-            >>> t.show(filter_samples(P, y, filter=SampleFilter(misclassified=True)))   # doctest: +SKIP
+            >>> from nbexplain.diagnostics.browse import SampleFilter, filter_samples
+            >>> P = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]]); y = [0, 0, 1]
+            >>> t = SampleTable(P, y)
+            >>> t.show(filter_samples(P, y, filter=SampleFilter(misclassified=True)))
+            >>> t.total, t.indices.tolist()
+            (2, [1.0, 2.0])
         """
         a = np.asarray(order, dtype=np.int64).reshape(-1)
         if a.size and (a.min() < 0 or a.max() >= self.n_samples):
@@ -173,8 +185,10 @@ class SampleTable(NbxWidget):
         (or before) it. Returns the new selection (-1 when the order is empty).
 
         Example:
-            >>> t.selected = 14; t.step(1); t.page   # doctest: +SKIP
-            1
+            >>> P = np.random.default_rng(0).dirichlet([1, 1], size=50)    # 50 samples, 2 classes
+            >>> t = SampleTable(P, page_size=10)
+            >>> t.selected = 9; t.step(1), t.page    # past the page's edge: the next page
+            (10, 1)
         """
         if not len(self.order):
             self.selected = -1
@@ -198,8 +212,10 @@ class SampleTable(NbxWidget):
         ``reveal`` that is a ``ValueError``. Returns the selection.
 
         Example:
-            >>> t.goto(42); t.page   # doctest: +SKIP
-            2
+            >>> P = np.random.default_rng(0).dirichlet([1, 1], size=50)    # 50 samples, 2 classes
+            >>> t = SampleTable(P, page_size=10)
+            >>> t.goto(42), t.page
+            (42, 4)
         """
         i = int(index)
         if not 0 <= i < self.n_samples:

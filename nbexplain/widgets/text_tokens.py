@@ -6,8 +6,14 @@ wires the click to drop / restore the token, re-predict and re-explain the remai
 
 Example:
     >>> from nbexplain.widgets.text_tokens import TextTokens
-    >>> TextTokens(["what", "a", "film", "!"], [0.0, 0.1, 0.6, -0.2], prediction=0.9)  # doctest: +SKIP
-    >>> TextTokens.what_if(clf, "What a wonderful film!")                          # doctest: +SKIP
+    >>> import numpy as np
+    >>> w = TextTokens(["what", "a", "film", "!"], [0.0, 0.1, 0.6, -0.2], prediction=0.9)
+    >>> w.tokens, w.dropped
+    (['what', 'a', 'film', '!'], array([0., 0., 0., 0.]))
+    >>> clf = lambda texts: np.array([[0.2, 0.8] if "superb" in t else [0.7, 0.3] for t in texts])
+    >>> w = TextTokens.what_if(clf, "What a superb film!")
+    >>> w.tokens, w.values.round(2)    # token SHAP: only "superb" matters to this model
+    (['what', 'a', 'superb', 'film', '!'], array([0. , 0. , 0.5, 0. , 0. ]))
 """
 
 from __future__ import annotations
@@ -37,8 +43,10 @@ class TextTokens(NbxWidget):
     token shows it and its value; a click sends the event ``toggle`` (see the module docstring).
 
     Example:
-        >>> w = TextTokens(["good", "film"], [0.5, 0.0], title="demo")     # doctest: +SKIP
-        >>> w.on_event("toggle", lambda msg: print(msg["index"]))          # doctest: +SKIP
+        >>> w = TextTokens(["good", "film"], [0.5, 0.0], title="demo")
+        >>> w.on_event("toggle", lambda msg: print(msg["index"]))
+        >>> w._handle_custom_msg({"event": "toggle", "index": 1}, [])    # what a click on "film" sends
+        1
     """
 
     _view = traitlets.Unicode("text_tokens").tag(sync=True)
@@ -100,7 +108,10 @@ class TextTokens(NbxWidget):
         ``dropped`` defaults to zeros when ``tokens`` changes length and it is not given.
 
         Example:
-            >>> w.update(tokens=["a", "b"], values=[0.1, -0.2])    # doctest: +SKIP
+            >>> w = TextTokens(["good", "film", "!"], [0.5, 0.0, 0.1], dropped=[0, 1, 0])
+            >>> w.update(tokens=["a", "b"], values=[0.1, -0.2])
+            >>> w.tokens, w.values, w.dropped    # dropped reset: the length changed
+            (['a', 'b'], array([ 0.1, -0.2]), array([0., 0.]))
         """
         self._check_kwargs(traits)
         if "tokens" in traits and "dropped" not in traits and len(traits["tokens"]) != len(self.tokens):
@@ -121,7 +132,11 @@ class TextTokens(NbxWidget):
         (``"note"``: the text was truncated) and what the base value is (``"base_label"``).
 
         Example:
-            >>> TextTokens.from_explanation(TokenShap(clf).explain("Superb!"))   # doctest: +SKIP
+            >>> from nbexplain.explainers.token_shap import TokenShap
+            >>> clf = lambda texts: np.array([[0.2, 0.8] if "superb" in t else [0.7, 0.3] for t in texts])
+            >>> w = TextTokens.from_explanation(TokenShap(clf).explain("Superb!"))
+            >>> w.tokens, w.values.round(2), w.base_value, round(w.prediction, 2)    # 0.3 + 0.5 + 0 = 0.8
+            (['superb', '!'], array([0.5, 0. ]), 0.3, 0.8)
         """
         e = require_single(explanation, "TextTokens.from_explanation")
         values = np.asarray(pick_output(e, output), dtype=np.float64).reshape(-1)
@@ -151,9 +166,12 @@ class TextTokens(NbxWidget):
         labelled ``"P(<class>)"``. Dropped tokens get value 0. :meth:`reset` restores all.
 
         Example:
-            >>> w = TextTokens.what_if(clf, "What a wonderful film!")    # doctest: +SKIP
-            >>> w.toggle(2); w.prediction_label, round(w.prediction, 2)   # doctest: +SKIP
-            ('P(positive)', 0.41)
+            >>> clf = lambda texts: np.array([[0.2, 0.8] if "superb" in t else [0.7, 0.3] for t in texts])
+            >>> w = TextTokens.what_if(clf, "What a superb film!", class_names=["negative", "positive"])
+            >>> w.prediction_label, round(w.prediction, 2)
+            ('P(positive)', 0.8)
+            >>> w.toggle(2); w.dropped, round(w.prediction, 2)    # without "superb"
+            (array([0., 0., 1., 0., 0.]), 0.3)
         """
         w = cls(**kwargs)
         w.enable_what_if(model, text, explainer=explainer, target=target, class_names=class_names)
@@ -164,7 +182,11 @@ class TextTokens(NbxWidget):
         """Wire clicks to drop / restore tokens of ``text`` (see :meth:`what_if`); raises on bad input.
 
         Example:
-            >>> w.enable_what_if(clf, "Not bad at all.", explainer="token_occlusion")   # doctest: +SKIP
+            >>> clf = lambda texts: np.array([[0.2, 0.8] if "superb" in t else [0.7, 0.3] for t in texts])
+            >>> w = TextTokens([""], [0.0])
+            >>> w.enable_what_if(clf, "Not superb at all.", explainer="token_occlusion")
+            >>> w.tokens, w.values.round(2)
+            (['not', 'superb', 'at', 'all', '.'], array([0. , 0.5, 0. , 0. , 0. ]))
         """
         session = _TokenSession.create(model, text, explainer, target, class_names)
         self._session = session
@@ -175,7 +197,12 @@ class TextTokens(NbxWidget):
         """Drop token ``index`` (or restore it) and recompute; what a click does after :meth:`what_if`.
 
         Example:
-            >>> w.toggle(2)    # doctest: +SKIP
+            >>> clf = lambda texts: np.array([[0.2, 0.8] if "superb" in t else [0.7, 0.3] for t in texts])
+            >>> w = TextTokens.what_if(clf, "What a superb film!", class_names=["negative", "positive"])
+            >>> w.toggle(2); w.dropped, w.values.round(2)    # "superb" dropped: nothing left to explain
+            (array([0., 0., 1., 0., 0.]), array([0., 0., 0., 0., 0.]))
+            >>> w.toggle(2); w.dropped    # restored
+            array([0., 0., 0., 0., 0.])
         """
         if self._session is None:
             raise RuntimeError("toggle() needs a what-if widget: build it with TextTokens.what_if(model, text)")
@@ -190,7 +217,12 @@ class TextTokens(NbxWidget):
         """Restore every dropped token.
 
         Example:
-            >>> w.reset()    # doctest: +SKIP
+            >>> clf = lambda texts: np.array([[0.2, 0.8] if "superb" in t else [0.7, 0.3] for t in texts])
+            >>> w = TextTokens.what_if(clf, "What a superb film!", class_names=["negative", "positive"])
+            >>> w.toggle(0); w.toggle(2); round(w.prediction, 2)
+            0.3
+            >>> w.reset(); w.dropped, round(w.prediction, 2)
+            (array([0., 0., 0., 0., 0.]), 0.8)
         """
         if self._session is None:
             raise RuntimeError("reset() needs a what-if widget: build it with TextTokens.what_if(model, text)")

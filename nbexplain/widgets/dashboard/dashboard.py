@@ -141,9 +141,22 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
     ``surrogate_view`` (Surrogate; None for images and texts).
 
     Example:
-        >>> dash = Dashboard(cnn, X_digits, y_digits, class_names=list("0123456789"))   # doctest: +SKIP
-        >>> dash.browser.set_filter(misclassified=True); dash.index                      # doctest: +SKIP
-        >>> dash.compute_global(); dash.wait()                                           # doctest: +SKIP
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+        >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+        >>> dash = Dashboard(f, X, y, methods=["kernel_shap"], class_names=["no", "yes"], sync=True, global_samples=8)
+        >>> dash.index    # the first sample is shown
+        0
+        >>> dash.select(2); dash.index
+        2
+        >>> _ = dash.browser.set_filter(misclassified=True); dash.index      # now the first misclassified one
+        0
+        >>> dash.session.predicted[0], y[0]
+        (np.int64(1), np.int64(0))
+        >>> dash.compute_global(); dash.wait()     # every tab's global views (sync=True: already done)
+        True
+        >>> type(dash.beeswarm).__name__, type(dash.confusion).__name__
+        ('Beeswarm', 'ConfusionMatrix')
     """
 
     index = traitlets.Int(-1, help="int: the sample shown (-1 before the first is shown); follows state.index.")
@@ -247,7 +260,16 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """The tab named ``name`` (its ``name``, e.g. ``"global"``, or its title).
 
         Example:
-            >>> dash.tab("global").beeswarm         # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+            >>> dash = Dashboard(f, X, y, methods=["kernel_shap"], sync=True, global_samples=8)
+            >>> [t.title for t in dash._tabs]
+            ['Explore', 'Global', 'Errors & bias', 'Surrogate', 'Trust']
+            >>> dash.tab("global").beeswarm is None     # not computed before the tab is opened
+            True
+            >>> dash.tab("Global") is dash.tab("global")
+            True
         """
         found = self._by_key.get(name) or next((t for t in self._tabs if t.title == name), None)
         if found is None:
@@ -258,8 +280,12 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Show sample ``i`` (clears filters that hide it).
 
         Example:
-            >>> dash.select(40); dash.index      # doctest: +SKIP
-            40
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+            >>> dash = Dashboard(f, X, y, methods=["kernel_shap"], sync=True, global_samples=8)
+            >>> dash.select(12); dash.index
+            12
         """
         i = int(i)
         if not 0 <= i < self.session.n_samples:
@@ -272,7 +298,14 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """The methods shown side by side (set to change them; one to four).
 
         Example:
-            >>> dash.methods = ["kernel_shap", "lime_batched", "shap"]    # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+            >>> dash = Dashboard(f, X, y, methods=["kernel_shap"], sync=True, global_samples=8)
+            >>> dash.methods
+            ['kernel_shap']
+            >>> dash.methods = ["kernel_shap", "lime_batched"]; sorted(dash.explanations())
+            ['kernel_shap', 'lime_batched']
         """
         return list(self.state.methods)
 
@@ -289,8 +322,12 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         still computing is absent until it is done (:meth:`wait`).
 
         Example:
-            >>> dash.explanations()["kernel_shap"].values.shape    # doctest: +SKIP
-            (12,)
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+            >>> dash = Dashboard(f, X, y, methods=["kernel_shap"], sync=True, global_samples=8)
+            >>> dash.explanations()["kernel_shap"].values.shape    # one value per feature
+            (3,)
         """
         return self._explore_tab.explanations()
 
@@ -298,8 +335,15 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Block until the background worker is idle (for scripts, tests and notebooks run top to bottom).
 
         Example:
-            >>> dash.select(3); dash.wait()     # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+            >>> dash = Dashboard(f, X, y, methods=["kernel_shap"], global_samples=8)
+            >>> dash.select(3); dash.wait()     # a background worker computes; wait() blocks until it is idle
             True
+            >>> dash.explanations()["kernel_shap"].values.shape
+            (3,)
+            >>> dash.close()
         """
         return bool(self.runner.wait(timeout))
 
@@ -310,8 +354,16 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         notebook is saved or exported, so the saved page holds every tab.
 
         Example:
-            >>> dash.compute_global(); dash.wait()    # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+            >>> dash = Dashboard(f, X, y, methods=["kernel_shap"], sync=True, global_samples=8)
+            >>> dash.importance is None
             True
+            >>> dash.compute_global(); dash.wait()
+            True
+            >>> type(dash.importance).__name__, type(dash.surrogate_view).__name__
+            ('ImportanceBars', 'SurrogateView')
         """
         for t in self._tabs:
             t.compute()
@@ -323,7 +375,12 @@ class Dashboard(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         thread), so it is freed with its data once the notebook drops its last reference.
 
         Example:
-            >>> dash.close()    # doctest: +SKIP
+            >>> import numpy as np
+            >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+            >>> f = lambda X: np.c_[1 / (1 + np.exp(X[:, 0])), 1 / (1 + np.exp(-X[:, 0]))]  # P(class 1) rises with x0
+            >>> dash = Dashboard(f, X, y, methods=["kernel_shap"], sync=True, global_samples=8)
+            >>> dash.close(); dash.comm is None, dash.browser.comm is None
+            (True, True)
         """
         close_tree(self)
 
