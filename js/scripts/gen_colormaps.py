@@ -1,4 +1,4 @@
-"""Generate js/src/colormap_data.ts: 256-entry RGB tables sampled from matplotlib.
+"""Generate js/src/core/colormap_data.ts: 256-entry RGB tables sampled from matplotlib.
 
 Each map is sampled at ``np.linspace(0, 1, 256)`` and rounded with ``np.round(c * 255)``,
 then stored as one hex string (6 hex digits per entry) to keep the module small.
@@ -16,7 +16,7 @@ import numpy as np
 
 DIVERGING = ("RdBu_r", "PuOr_r", "coolwarm")
 SEQUENTIAL = ("viridis", "cividis", "magma", "Greys")
-OUT = Path(__file__).resolve().parent.parent / "src" / "colormap_data.ts"
+OUT = Path(__file__).resolve().parent.parent / "src" / "core" / "colormap_data.ts"
 
 
 def table_hex(name: str) -> str:

@@ -3,22 +3,22 @@
  * `_view` trait and returns a cleanup function that removes every listener it added.
  */
 import type { RenderProps } from "@anywidget/types";
-import { h } from "./dom";
-import { renderAttention } from "./attention";
-import { renderBeeswarm } from "./beeswarm";
-import { renderChannelGrid } from "./channelgrid";
-import { renderConfusionMatrix } from "./confusionmatrix";
-import { renderFeatureBars } from "./featurebars";
-import { renderHeatmap } from "./heatmap";
-import { renderIGPath } from "./igpath";
-import { renderLayerMaps } from "./layermaps";
-import { renderModelGraph } from "./modelgraph";
-import { renderSamplePanel } from "./samplepanel";
-import { renderSampleTable } from "./sampletable";
-import { renderShapleyLattice } from "./shapley";
-import { renderTextTokens } from "./texttokens";
-import { registerKernel, type KernelLink } from "./kernel";
-import type { Model } from "./traits";
+import { h } from "./core/dom";
+import { renderAttention } from "./views/text/attention";
+import { renderBeeswarm } from "./views/tables/beeswarm";
+import { renderChannelGrid } from "./views/anatomy/channelgrid";
+import { renderConfusionMatrix } from "./views/tables/confusionmatrix";
+import { renderFeatureBars } from "./views/tables/featurebars";
+import { renderHeatmap } from "./views/images/heatmap";
+import { renderIGPath } from "./views/teaching/igpath";
+import { renderLayerMaps } from "./views/teaching/layermaps";
+import { renderModelGraph } from "./views/anatomy/modelgraph";
+import { renderSamplePanel } from "./views/tables/samplepanel";
+import { renderSampleTable } from "./views/tables/sampletable";
+import { renderShapleyLattice } from "./views/teaching/shapley";
+import { renderTextTokens } from "./views/text/texttokens";
+import { registerKernel, type KernelLink } from "./core/kernel";
+import type { Model } from "./core/traits";
 
 type ViewRenderer = (model: Model, el: HTMLElement) => () => void;
 

@@ -22,7 +22,7 @@ from .lab import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook("anatomy_views.ipynb")]
 
-ROW_H = 26  # js/src/modelgraph.ts
+ROW_H = 26  # js/src/views/anatomy/modelgraph.ts
 MARKUP = "<img src=x onerror=alert(1)>"
 
 

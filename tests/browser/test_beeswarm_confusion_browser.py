@@ -21,7 +21,7 @@ from .lab import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook("beeswarm_confusion.ipynb")]
 
-ROW_CSS = 26  # js/src/beeswarm.ts
+ROW_CSS = 26  # js/src/views/tables/beeswarm.ts
 DOT_CSS = 2
 LOW, HIGH, NAN_GREY = (0, 139, 251), (255, 0, 82), (128, 128, 128)
 
