@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nbexplain.explainers.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 
 ERROR_GOAL = 0.02
 
@@ -178,8 +178,8 @@ def lime_section(quick: bool) -> None:
     lime: one run. Agreement is one seed each, so it includes both methods' sampling noise (the
     tests check agreement in distribution over 5 seeds). Goal: >= 10x the lime package.
     """
-    from nbexplain.explainers.lime_batched import LimeTabularBatched
-    from nbexplain.explainers.lime_tabular import LimeTabular
+    from nbexplain.explainers.perturbation.lime_batched import LimeTabularBatched
+    from nbexplain.explainers.perturbation.lime_tabular import LimeTabular
 
     rows, S = (20, 5000) if quick else (100, 5000)
     X, model = _cancer_mlp()

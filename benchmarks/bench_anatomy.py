@@ -31,8 +31,8 @@ REPEATS = 5
 
 SETUP = '''import json, time
 import torch
-from nbexplain.widgets.anatomy import ModelAnatomy
-from nbexplain.widgets.anatomy_size import state_report
+from nbexplain.widgets.anatomy.view import ModelAnatomy
+from nbexplain.widgets.anatomy.size import state_report
 from tests.torch_models import resnet
 
 model = resnet("50")

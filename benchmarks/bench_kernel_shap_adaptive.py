@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nbexplain.explainers.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_uncertainty import product_model  # the analytic model of the tests

@@ -41,7 +41,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from nbexplain.explainers.lime_neighbourhood import NeighbourhoodSession
+from nbexplain.explainers.teaching.lime_neighbourhood import NeighbourhoodSession
 from nbexplain.widgets import LimeNeighbourhoodView
 
 GOAL_MS = 150.0

@@ -52,7 +52,7 @@ def explain_dataset(explainer: Any, X: Any, target: Any = None, *, batch_size: i
 
     Example:
         >>> import numpy as np
-        >>> from nbexplain.explainers.kernel_shap import KernelShap
+        >>> from nbexplain.explainers.perturbation.kernel_shap import KernelShap
         >>> ks = KernelShap(lambda A: A * [1.0, -1.0], np.zeros((2, 2)))
         >>> explain_dataset(ks, np.ones((5, 2)), target=0, batch_size=2).values[:, 0].tolist()
         [1.0, 1.0, 1.0, 1.0, 1.0]

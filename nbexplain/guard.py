@@ -30,7 +30,7 @@ generator states) as buffers, restored when changed in place (:mod:`nbexplain.ke
 A parameter (or its ``.grad``) changed *in place* inside the block cannot be put back without a
 copy of every weight on each call; it is detected from the tensor's version counter and raises
 :class:`ModelStateError` after everything else is restored. The caller's arrays are never handed
-to a model: inputs are copied at the boundary (:func:`nbexplain.explainers._engine.as_model_tensor`
+to a model: inputs are copied at the boundary (:func:`nbexplain.explainers.gradients._engine.as_model_tensor`
 and the predict wrapper), so an in-place first layer writes into our copy.
 
 Example:

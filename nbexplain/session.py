@@ -272,7 +272,7 @@ class ExplainSession:
             return auto
         if self.kind != "table":
             raise ValueError("categorical= applies to tables (feature -> values); this data is not a table")
-        from .explainers._tabular_inputs import resolve_feature
+        from .explainers.global_methods._tabular_inputs import resolve_feature
 
         out: dict[int, list[tuple[float, str]]] = dict(auto)  # a DataFrame's categories; the ones given win
         for key, spec in categorical.items():
@@ -764,7 +764,7 @@ class ExplainSession:
             >>> s.partial_dependence(0, grid_resolution=5).average.shape
             (5,)
         """
-        from .explainers.partial_dependence import partial_dependence
+        from .explainers.global_methods.partial_dependence import partial_dependence
 
         self._need_table("partial dependence")
         idx = self.subsample(n_max)
@@ -804,7 +804,7 @@ class ExplainSession:
             >>> 0.5 < s.surrogate().fidelity <= 1    # R² of the linear fit
             True
         """
-        from .explainers.surrogates import GlobalSurrogate
+        from .explainers.global_methods.surrogates import GlobalSurrogate
 
         self._need_table("the global surrogate")
         idx = self.subsample(n_max)

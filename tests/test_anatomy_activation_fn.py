@@ -9,7 +9,7 @@ from torch import nn
 from torch_models import resnet, small_cnn
 
 from nbexplain.anatomy import activation_curve, layer_activation, next_activation
-from nbexplain.explainers.layers import hook_count
+from nbexplain.explainers.gradients.layers import hook_count
 
 SUPPORTED = [nn.ReLU(), nn.LeakyReLU(0.1), nn.ELU(), nn.GELU(), nn.SiLU(), nn.Sigmoid(), nn.Tanh(),
              nn.Softplus(), nn.Hardswish(), nn.Mish()]

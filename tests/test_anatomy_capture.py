@@ -16,7 +16,7 @@ from nbexplain.anatomy import (
     capture_gradients,
     channel_map,
 )
-from nbexplain.explainers.layers import UnknownLayerError, hook_count
+from nbexplain.explainers.gradients.layers import UnknownLayerError, hook_count
 
 K = np.array([[[1.0, -1.0], [0.0, 2.0]], [[-1.0, 0.0], [1.0, 1.0]]])  # two fixed 2x2 kernels
 KB = np.array([0.5, -0.5])

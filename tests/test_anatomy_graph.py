@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from torch_models import functional_cnn, resnet
 
 from nbexplain.anatomy import ModelInputError, model_graph
-from nbexplain.explainers.layers import UnknownLayerError, hook_count
+from nbexplain.explainers.gradients.layers import UnknownLayerError, hook_count
 
 
 def _hook_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, list[int]]:

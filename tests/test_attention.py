@@ -24,14 +24,14 @@ from torch import nn
 from torch.nn import functional as F
 from torch_models import resnet
 
-from nbexplain.explainers.attention import (
+from nbexplain.explainers.gradients.layers import hook_count
+from nbexplain.explainers.registry import available_explainers, get_explainer
+from nbexplain.explainers.vision.attention import (
     AttentionCaptureError,
     AttentionRollout,
     attention_maps,
     attention_rollout,
 )
-from nbexplain.explainers.layers import hook_count
-from nbexplain.explainers.registry import available_explainers, get_explainer
 
 transformers = pytest.importorskip("transformers")
 

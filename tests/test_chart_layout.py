@@ -9,12 +9,12 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from nbexplain.explainers.partial_dependence import partial_dependence
-from nbexplain.explainers.surrogates import GlobalSurrogate
+from nbexplain.explainers.global_methods.partial_dependence import partial_dependence
+from nbexplain.explainers.global_methods.surrogates import GlobalSurrogate
 from nbexplain.widgets import charts
 from nbexplain.widgets.chart_layout import ChartRow, LazyTab
 from nbexplain.widgets.charts import HBarChart, nice_domain, nice_ticks, tick_format
-from nbexplain.widgets.global_views import ImportanceBars, PDPView, SurrogateView
+from nbexplain.widgets.overview import ImportanceBars, PDPView, SurrogateView
 
 
 def _contrast(a: str, b: str) -> float:

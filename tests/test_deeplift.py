@@ -26,8 +26,13 @@ import torch_models as tm
 from torch import nn
 from torch.nn import functional as F
 
-from nbexplain.explainers._engine import GradientError, frozen, hook_count, input_gradients
-from nbexplain.explainers.deeplift import DeepLift
+from nbexplain.explainers.gradients._engine import (
+    GradientError,
+    frozen,
+    hook_count,
+    input_gradients,
+)
+from nbexplain.explainers.gradients.deeplift import DeepLift
 
 captum_dl = pytest.importorskip("captum.attr._core.deep_lift")
 
@@ -242,7 +247,7 @@ def test_state_restored_when_model_raises() -> None:
 
 
 def test_forward_values_unchanged_under_the_mode() -> None:
-    from nbexplain.explainers._rescale import RescaleMode
+    from nbexplain.explainers.gradients._rescale import RescaleMode
 
     model = tm.functional_cnn().eval()
     x, b = data((2, 1, 8, 8), 9)

@@ -25,7 +25,7 @@ from nbexplain.explainers import (
     Saliency,
     SmoothGrad,
 )
-from nbexplain.explainers._engine import hook_count
+from nbexplain.explainers.gradients._engine import hook_count
 
 
 class TwoInputs(nn.Module):

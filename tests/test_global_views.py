@@ -12,12 +12,12 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from nbexplain.diagnostics.bias import compare_splits, slice_metrics
-from nbexplain.explainers.partial_dependence import partial_dependence
-from nbexplain.explainers.surrogates import GlobalSurrogate
+from nbexplain.explainers.global_methods.partial_dependence import partial_dependence
+from nbexplain.explainers.global_methods.surrogates import GlobalSurrogate
 from nbexplain.explanation import Explanation
 from nbexplain.tasks import TaskControl, TaskRunner
 from nbexplain.widgets.charts import BAR_COLOR, MUTED_COLOR
-from nbexplain.widgets.global_views import BiasView, ImportanceBars, PDPView, SurrogateView
+from nbexplain.widgets.overview import BiasView, ImportanceBars, PDPView, SurrogateView
 from nbexplain.widgets.progress import TaskProgress
 
 NAMES = ["sepal length", "sepal width", "petal length", "petal width"]

@@ -14,19 +14,19 @@ import pytest
 import torch
 from torch import nn
 
-from nbexplain.explainers._engine import GradientError, hook_count
-from nbexplain.explainers.gradcam import GradCAM, GradCAMPlusPlus
-from nbexplain.explainers.layer_attribution import (
+from nbexplain.explainers.gradients._engine import GradientError, hook_count
+from nbexplain.explainers.gradients.layer_attribution import (
     LayerGradientXActivation,
     LayerIntegratedGradients,
 )
-from nbexplain.explainers.layers import (
+from nbexplain.explainers.gradients.layers import (
     NoConvLayerError,
     UnknownLayerError,
     capture,
     last_conv_layer,
     resolve_layer,
 )
+from nbexplain.explainers.vision.gradcam import GradCAM, GradCAMPlusPlus
 from tests.torch_models import functional_cnn, mlp, resnet, small_cnn
 
 captum_attr = pytest.importorskip("captum.attr")

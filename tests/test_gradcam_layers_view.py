@@ -17,9 +17,9 @@ from torch_models import resnet
 
 import nbexplain as nbx
 from nbexplain.codec import decode_array
-from nbexplain.explainers._engine import hook_count
-from nbexplain.widgets.gradcam_layers_view import GradCAMLayersView
-from nbexplain.widgets.gradcam_layers_wire import stage_bytes
+from nbexplain.explainers.gradients._engine import hook_count
+from nbexplain.widgets.teaching.gradcam_layers_view import GradCAMLayersView
+from nbexplain.widgets.teaching.gradcam_layers_wire import stage_bytes
 
 HOSTILE = '<img src=x onerror="window.__nbx_pwned=1">'
 

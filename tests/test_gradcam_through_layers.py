@@ -1,4 +1,4 @@
-"""Grad-CAM through the layers (nbexplain.explainers.gradcam_layers / gradcam_stages): one image's map at
+"""Grad-CAM through the layers (nbexplain.explainers.teaching.gradcam_layers / gradcam_stages): one image's map at
 every stage, from one pass.
 
 Checked against independent computations: every stage's map equals our GradCAM explainer run on that
@@ -22,11 +22,11 @@ from test_state_guard import KINDS, assert_same, image_model, snapshot
 from torch import nn
 from torch_models import resnet
 
-from nbexplain.explainers._engine import GradientError, hook_count
-from nbexplain.explainers.gradcam import GradCAM
-from nbexplain.explainers.gradcam_layers import gradcam_layers, map_area
-from nbexplain.explainers.gradcam_stages import find_stages, thin
-from nbexplain.explainers.layers import NoConvLayerError, UnknownLayerError
+from nbexplain.explainers.gradients._engine import GradientError, hook_count
+from nbexplain.explainers.gradients.layers import NoConvLayerError, UnknownLayerError
+from nbexplain.explainers.teaching.gradcam_layers import gradcam_layers, map_area
+from nbexplain.explainers.teaching.gradcam_stages import find_stages, thin
+from nbexplain.explainers.vision.gradcam import GradCAM
 from nbexplain.validate import NonFiniteError
 
 captum_attr = pytest.importorskip("captum.attr")

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 from torch_models import functional_cnn, mlp, resnet, small_cnn
 
-from nbexplain.explainers._engine import GradientError, hook_count
+from nbexplain.explainers.gradients._engine import GradientError, hook_count
 
 N = 3  # samples per batch
 SEED = 7
@@ -52,10 +52,11 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
 
 #: The module each method lives in (the class is also exported from ``nbexplain.explainers``).
 HOME = {
-    "Saliency": "saliency", "GradientXInput": "saliency", "SmoothGrad": "smoothgrad",
-    "IntegratedGradients": "integrated_gradients", "ExpectedGradients": "integrated_gradients",
-    "DeepLift": "deeplift", "GradCAM": "gradcam", "GradCAMPlusPlus": "gradcam",
-    "LayerIntegratedGradients": "layer_attribution", "LayerGradientXActivation": "layer_attribution",
+    "Saliency": "gradients.saliency", "GradientXInput": "gradients.saliency", "SmoothGrad": "gradients.smoothgrad",
+    "IntegratedGradients": "gradients.integrated_gradients", "ExpectedGradients": "gradients.integrated_gradients",
+    "DeepLift": "gradients.deeplift", "GradCAM": "vision.gradcam", "GradCAMPlusPlus": "vision.gradcam",
+    "LayerIntegratedGradients": "gradients.layer_attribution",
+    "LayerGradientXActivation": "gradients.layer_attribution",
 }
 
 #: A layer to explain, per model, for layer attributions (given as the module).
@@ -417,7 +418,7 @@ def test_baselines_are_checked(case: Case) -> None:
 
 def test_the_table_covers_every_exported_gradient_method() -> None:
     import nbexplain.explainers as pkg
-    from nbexplain.explainers._engine import GradientExplainer
+    from nbexplain.explainers.gradients._engine import GradientExplainer
 
     exported = {name for name in dir(pkg) if isinstance(getattr(pkg, name), type)
                 and issubclass(getattr(pkg, name), GradientExplainer)}

@@ -37,8 +37,8 @@ from nbexplain.explainers import (
     Saliency,
     SmoothGrad,
 )
-from nbexplain.explainers._engine import GradientError
-from nbexplain.explainers.integrated_gradients import RULES
+from nbexplain.explainers.gradients._engine import GradientError
+from nbexplain.explainers.gradients.integrated_gradients import RULES
 
 captum_attr = pytest.importorskip("captum.attr")
 

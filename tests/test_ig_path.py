@@ -1,4 +1,4 @@
-"""The Integrated Gradients path (nbexplain.explainers.ig_path) and its view (IGPathView).
+"""The Integrated Gradients path (nbexplain.explainers.teaching.ig_path) and its view (IGPathView).
 
 Checked against independent computations: IntegratedGradients at the same rule and steps (the
 accumulated attribution at alpha = 1, and every completeness error of the convergence chart),
@@ -21,12 +21,16 @@ from test_state_guard import KINDS, assert_same, image_model, snapshot, table_mo
 from torch import nn
 
 import nbexplain as nbx
-from nbexplain.explainers._engine import riemann_or_gauss
-from nbexplain.explainers._paths import gaussian_baseline
-from nbexplain.explainers.ig_path import completeness_curve, ig_path
-from nbexplain.explainers.integrated_gradients import RULES, ExpectedGradients, IntegratedGradients
+from nbexplain.explainers.gradients._engine import riemann_or_gauss
+from nbexplain.explainers.gradients._paths import gaussian_baseline
+from nbexplain.explainers.gradients.integrated_gradients import (
+    RULES,
+    ExpectedGradients,
+    IntegratedGradients,
+)
+from nbexplain.explainers.teaching.ig_path import completeness_curve, ig_path
 from nbexplain.validate import NonFiniteError
-from nbexplain.widgets.ig_path_view import IGPathView
+from nbexplain.widgets.teaching.ig_path_view import IGPathView
 
 HOSTILE = ['<img src=x onerror="window.__nbx_pwned=1">', "<script>window.__nbx_pwned=1</script>", "a&b"]
 

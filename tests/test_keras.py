@@ -18,7 +18,7 @@ from captum import attr as captum_attr
 from keras_nets import cnn, digits, linear, mlp, mlp_logits, table
 
 import nbexplain as nbx
-from nbexplain.explainers._engine import GradientError
+from nbexplain.explainers.gradients._engine import GradientError
 from nbexplain.keras_models import is_keras, keras_predict
 
 # Keras converts its seeds with np.array(tensor), which numpy 2 warns about: Keras' own, not ours

@@ -173,7 +173,7 @@ def test_activation_weight_and_filter_maps_of_keras_layers(images) -> None:
 
 
 def test_model_anatomy_widget_on_a_keras_cnn(images) -> None:
-    from nbexplain.widgets.anatomy import ModelAnatomy
+    from nbexplain.widgets.anatomy.view import ModelAnatomy
 
     model = cnn()
     before = _variables(model)

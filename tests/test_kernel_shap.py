@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from nbexplain.explainers.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 
 
 def mlp(F: int, k: int = 3, seed: int = 0) -> torch.nn.Module:

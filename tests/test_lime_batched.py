@@ -9,8 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from nbexplain.explainers.lime_batched import LimeTabularBatched
-from nbexplain.explainers.lime_tabular import LimeTabular
+from nbexplain.explainers.perturbation.lime_batched import LimeTabularBatched
+from nbexplain.explainers.perturbation.lime_tabular import LimeTabular
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_perturbations_follow_lime_sampling(cancer: tuple[np.ndarray, object]) -
 def test_docstring_examples_run() -> None:
     import doctest
 
-    from nbexplain.explainers import lime_batched, lime_package, shap_library
+    from nbexplain.explainers.perturbation import lime_batched, lime_package, shap_library
 
     for module in (lime_batched, lime_package, shap_library):
         result = doctest.testmod(module)

@@ -22,12 +22,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from test_state_guard import assert_same, snapshot, table_model
 
-from nbexplain.explainers.lime_batched import LimeTabularBatched
-from nbexplain.explainers.lime_neighbourhood import NeighbourhoodSession, pca_2d
-from nbexplain.explainers.lime_package import LimeImage, LimeText
-from nbexplain.explainers.lime_samples import kept_words, masked_images
+from nbexplain.explainers.perturbation.lime_batched import LimeTabularBatched
+from nbexplain.explainers.perturbation.lime_package import LimeImage, LimeText
+from nbexplain.explainers.teaching.lime_neighbourhood import NeighbourhoodSession, pca_2d
+from nbexplain.explainers.teaching.lime_samples import kept_words, masked_images
 from nbexplain.widgets import LimeNeighbourhoodView
-from nbexplain.widgets.lime_neighbourhood_charts import MAX_POINTS
+from nbexplain.widgets.teaching.lime_neighbourhood_charts import MAX_POINTS
 
 HOSTILE = ['<img src=x onerror="window.__nbx_pwned=1">', "<script>window.__nbx_pwned=1</script>", "a & b"]
 

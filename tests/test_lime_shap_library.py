@@ -10,8 +10,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from nbexplain.explainers.lime_package import LimeImage, LimeText
-from nbexplain.explainers.shap_library import ShapPartition, ShapTree
+from nbexplain.explainers.perturbation.lime_package import LimeImage, LimeText
+from nbexplain.explainers.perturbation.shap_library import ShapPartition, ShapTree
 
 
 @pytest.fixture(scope="module")

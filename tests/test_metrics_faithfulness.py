@@ -14,7 +14,7 @@ import torch
 from test_state_guard import KINDS, assert_same, image_model, snapshot, table_model
 
 from nbexplain.explainers import IntegratedGradients, TokenShap
-from nbexplain.explainers._paths import gaussian_blur
+from nbexplain.explainers.gradients._paths import gaussian_blur
 from nbexplain.explanation import Explanation
 from nbexplain.metrics import deletion_curves, insertion_curves
 from nbexplain.models import predict_proba

@@ -17,10 +17,10 @@ import torch
 from sklearn.datasets import load_wine
 from torch import nn
 
-from nbexplain.explainers._engine import hook_count
-from nbexplain.explainers.integrated_gradients import IntegratedGradients
-from nbexplain.explainers.kernel_shap import KernelShap
-from nbexplain.explainers.saliency import Saliency
+from nbexplain.explainers.gradients._engine import hook_count
+from nbexplain.explainers.gradients.integrated_gradients import IntegratedGradients
+from nbexplain.explainers.gradients.saliency import Saliency
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 from nbexplain.metrics._robustness_parts import draw_perturbed, make_generator
 from nbexplain.metrics.robustness import (
     RobustnessError,

@@ -20,10 +20,10 @@ from sklearn.datasets import load_digits
 from torch import nn
 from torch.nn import functional as F
 
-from nbexplain.explainers._engine import hook_count
-from nbexplain.explainers.integrated_gradients import IntegratedGradients
-from nbexplain.explainers.kernel_shap import KernelShap
-from nbexplain.explainers.saliency import Saliency
+from nbexplain.explainers.gradients._engine import hook_count
+from nbexplain.explainers.gradients.integrated_gradients import IntegratedGradients
+from nbexplain.explainers.gradients.saliency import Saliency
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 from nbexplain.explanation import Explanation
 from nbexplain.metrics._similarity import as_maps, ssim, ssim_window, top_k_intersection, unit_range
 from nbexplain.metrics._similarity import spearman as rank_corr

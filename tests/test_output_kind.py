@@ -109,7 +109,7 @@ def test_lime_image_explains_the_models_probability() -> None:
 
 # -- layout ----------------------------------------------------------------------------------------
 def test_shap_partition_image_is_drawn_channels_first() -> None:
-    from nbexplain.explainers.shap_library import ShapPartition
+    from nbexplain.explainers.perturbation.shap_library import ShapPartition
 
     img = np.zeros((1, 6, 8, 3))
     img[0, :, :4, 0] = 1.0  # the left half of the red channel decides the output

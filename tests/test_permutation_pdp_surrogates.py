@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from nbexplain.explainers.partial_dependence import partial_dependence
-from nbexplain.explainers.permutation import permutation_importance
-from nbexplain.explainers.surrogates import GlobalSurrogate, LocalSurrogate
+from nbexplain.explainers.global_methods.partial_dependence import partial_dependence
+from nbexplain.explainers.global_methods.permutation import permutation_importance
+from nbexplain.explainers.global_methods.surrogates import GlobalSurrogate, LocalSurrogate
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_pdp_categorical_grid_uniform_grid_sample_and_target(X):
 
 def test_pdp_2d_ice_too_big_is_dropped_with_note(X, monkeypatch):
     # the package re-exports the function under the module's name, so fetch the module itself
-    mod = importlib.import_module("nbexplain.explainers.partial_dependence")
+    mod = importlib.import_module("nbexplain.explainers.global_methods.partial_dependence")
     monkeypatch.setattr(mod, "MAX_ICE_VALUES", 100)
     pd = partial_dependence(additive, X, (0, 1), grid_resolution=5)
     assert pd.ice is None and pd.average.shape == (5, 5) and "2-D ICE not kept" in pd.notes[0]

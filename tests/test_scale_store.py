@@ -71,7 +71,7 @@ def test_each_chunk_is_committed_with_its_digest_and_seed(full: Path, X: np.ndar
 def test_metadata_is_stored_and_read_back(full: Path, X: np.ndarray) -> None:
     meta = ExplanationStore.open(full).meta
     assert meta["method"] == "kernel_shap"
-    assert meta["explainer"] == "nbexplain.explainers.kernel_shap.KernelShap"
+    assert meta["explainer"] == "nbexplain.explainers.perturbation.kernel_shap.KernelShap"
     assert meta["params"]["n_samples"] == 60 and meta["params"]["link"] == "identity"
     assert meta["params"]["background"].startswith("digest:") and meta["params"]["model"].startswith("digest:")
     assert (meta["seed"], meta["chunk_size"], meta["n"], meta["feature_shape"]) == (3, 50, 240, [6])

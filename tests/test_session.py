@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nbexplain.explainers.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 from nbexplain.session import ExplainSession, detect_kind
 
 

@@ -12,7 +12,7 @@ from math import factorial
 import numpy as np
 import pytest
 
-from nbexplain.explainers.shapley_convergence import (
+from nbexplain.explainers.teaching.shapley_convergence import (
     MAX_EXACT_PLAYERS,
     default_budgets,
     shapley_convergence,

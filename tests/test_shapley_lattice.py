@@ -17,9 +17,9 @@ import pytest
 import torch
 from torch import nn
 
-from nbexplain.explainers._coalitions import all_coalitions
-from nbexplain.explainers.kernel_shap import KernelShap
-from nbexplain.explainers.shapley_lattice import (
+from nbexplain.explainers.perturbation._coalitions import all_coalitions
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
+from nbexplain.explainers.teaching.shapley_lattice import (
     MAX_LATTICE_PLAYERS,
     LatticeTooLargeError,
     coalition_lattice,

@@ -13,8 +13,8 @@ from torch import nn
 
 import nbexplain as nbx
 from nbexplain.codec import decode_array
-from nbexplain.explainers.shapley_lattice import LatticeTooLargeError, coalition_lattice
-from nbexplain.widgets.shapley_view import ShapleyView
+from nbexplain.explainers.teaching.shapley_lattice import LatticeTooLargeError, coalition_lattice
+from nbexplain.widgets.teaching.shapley_view import ShapleyView
 
 RNG = np.random.default_rng(0)
 BG = RNG.normal(size=(6, 4))

@@ -25,13 +25,13 @@ import torch
 from ipywidgets.widgets.widget import _instances
 from torch_models import mlp
 
-from nbexplain.explainers.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 from nbexplain.explainers.registry import get_explainer
 from nbexplain.tasks import TaskRunner
 from nbexplain.widgets import _base
 from nbexplain.widgets._base import close_tree, widget_closure
 from nbexplain.widgets.dashboard import Dashboard
-from nbexplain.widgets.feature_bars import FeatureBars
+from nbexplain.widgets.views.feature_bars import FeatureBars
 
 N_ROWS, N_FEATURES = 20_000, 8  # the table size: a leaked dashboard holds ~1.8 MB of it
 MB = 1024 * 1024
@@ -275,8 +275,8 @@ def test_other_composites_close_everything_they_made(table: tuple[np.ndarray, np
     from torch_models import small_cnn
 
     from nbexplain.widgets import ModelAnatomy, SampleExplorer
-    from nbexplain.widgets.compare_view import CompareView
-    from nbexplain.widgets.global_views import ImportanceBars
+    from nbexplain.widgets.explore.compare_view import CompareView
+    from nbexplain.widgets.overview import ImportanceBars
 
     X, y = table
 

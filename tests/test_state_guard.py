@@ -32,7 +32,7 @@ from torch import nn
 import nbexplain as nbx
 from nbexplain import anatomy
 from nbexplain.diagnostics import compare_splits, error_analysis, slice_metrics
-from nbexplain.explainers._engine import hook_count
+from nbexplain.explainers.gradients._engine import hook_count
 from nbexplain.guard import ModelStateError, guard
 
 F, K = 4, 3

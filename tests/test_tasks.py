@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from nbexplain.explainers.kernel_shap import KernelShap
-from nbexplain.explainers.saliency import Saliency
+from nbexplain.explainers.gradients.saliency import Saliency
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 from nbexplain.models import predict_proba
 from nbexplain.tasks import (
     Cancelled,

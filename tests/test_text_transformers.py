@@ -14,7 +14,7 @@ import torch
 import traitlets
 
 from nbexplain.datasets import reviews_split
-from nbexplain.explainers._engine import GradientError, hook_count
+from nbexplain.explainers.gradients._engine import GradientError, hook_count
 from nbexplain.text.hf import TextExplainer
 from nbexplain.text.tiny_transformer import train_tiny_bert, train_wordpiece_tokenizer
 
@@ -159,8 +159,8 @@ def test_compare_view_shows_both_families_on_the_same_words(te) -> None:
 
 
 def test_attention_view_of_a_text(bert, te, recorded: None) -> None:
-    from nbexplain.explainers.attention import attention_rollout
-    from nbexplain.widgets.attention_view import WIRE_VALUES, AttentionView
+    from nbexplain.explainers.vision.attention import attention_rollout
+    from nbexplain.widgets.views.attention_view import WIRE_VALUES, AttentionView
 
     model, _ = bert
     attn = model.config._attn_implementation

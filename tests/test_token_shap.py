@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from nbexplain.datasets import reviews_split
+from nbexplain.explainers.perturbation.token_shap import TokenOcclusion, TokenShap
 from nbexplain.explainers.registry import available_explainers, get_explainer
-from nbexplain.explainers.token_shap import TokenOcclusion, TokenShap
 from nbexplain.text import TextClassifier, train_text_classifier
 
 

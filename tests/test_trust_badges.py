@@ -9,9 +9,9 @@ import pytest
 from nbexplain.explanation import Explanation
 from nbexplain.metrics.report import Ranking, TrustReport
 from nbexplain.metrics.sanity import SanityResult, SanityVerdict
-from nbexplain.widgets.compare_slot import MethodSlot
-from nbexplain.widgets.compare_view import PENDING, CompareView
-from nbexplain.widgets.trust_badges import SE_TOOLTIP, badge_text, standard_error_text, trust_badges
+from nbexplain.widgets.explore.compare_slot import MethodSlot
+from nbexplain.widgets.explore.compare_view import PENDING, CompareView
+from nbexplain.widgets.trust.badges import SE_TOOLTIP, badge_text, standard_error_text, trust_badges
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from nbexplain.explainers.token_shap import TokenShap
+from nbexplain.explainers.perturbation.token_shap import TokenShap
 from nbexplain.explanation import Explanation
 from nbexplain.metrics import (
     deletion_curves,

@@ -12,12 +12,12 @@ import torch
 from ipywidgets.widgets.widget import _remove_buffers
 
 import nbexplain as nbx
-from nbexplain.explainers.token_shap import TokenShap
+from nbexplain.explainers.perturbation.token_shap import TokenShap
 from nbexplain.metrics import synthetic_images, synthetic_table, trust_report
 from nbexplain.widgets._format import format_number
-from nbexplain.widgets.text_tokens import TextTokens
-from nbexplain.widgets.trust_scrubber import display_image, display_range
-from nbexplain.widgets.trust_view import TrustView
+from nbexplain.widgets.trust.scrubber import display_image, display_range
+from nbexplain.widgets.trust.view import TrustView
+from nbexplain.widgets.views.text_tokens import TextTokens
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 

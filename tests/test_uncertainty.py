@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import torch
 
-from nbexplain.explainers.kernel_shap import KernelShap
-from nbexplain.explainers.lime_batched import LimeTabularBatched
-from nbexplain.explainers.saliency import GradientXInput, Saliency
-from nbexplain.explainers.smoothgrad import SmoothGrad
-from nbexplain.explainers.token_shap import TokenShap
+from nbexplain.explainers.gradients.saliency import GradientXInput, Saliency
+from nbexplain.explainers.gradients.smoothgrad import SmoothGrad
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.lime_batched import LimeTabularBatched
+from nbexplain.explainers.perturbation.token_shap import TokenShap
 from nbexplain.validate import ParameterError
 
 F = 20

@@ -8,12 +8,12 @@ import pytest
 import traitlets
 
 from nbexplain.codec import decode_array
-from nbexplain.explainers.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 from nbexplain.explanation import Explanation
 from nbexplain.widgets import FeatureBars
-from nbexplain.widgets.compare_view import CompareView
 from nbexplain.widgets.dashboard import Dashboard
-from nbexplain.widgets.feature_bars import errors_of
+from nbexplain.widgets.explore.compare_view import CompareView
+from nbexplain.widgets.views.feature_bars import errors_of
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 

@@ -43,8 +43,8 @@ from nbexplain.explainers import (
     Saliency,
     SmoothGrad,
 )
-from nbexplain.explainers.deeplift import DeepLiftUnsupportedError
-from nbexplain.explainers.layers import hook_count
+from nbexplain.explainers.gradients.deeplift import DeepLiftUnsupportedError
+from nbexplain.explainers.gradients.layers import hook_count
 
 captum_attr = pytest.importorskip("captum.attr")
 

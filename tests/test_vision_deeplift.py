@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nbexplain.explainers._engine import frozen, input_gradients
-from nbexplain.explainers.deeplift import DeepLift, DeepLiftUnsupportedError
+from nbexplain.explainers.gradients._engine import frozen, input_gradients
+from nbexplain.explainers.gradients.deeplift import DeepLift, DeepLiftUnsupportedError
 
 RULES = {
     "swish x * x.sigmoid()": lambda h: h * h.sigmoid(),

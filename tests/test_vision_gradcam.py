@@ -1,6 +1,6 @@
 """Grad-CAM / Grad-CAM++ on vision transformers and torchvision/timm-shaped CNNs.
 
-The references are independent of :mod:`nbexplain.explainers.vision_families`:
+The references are independent of :mod:`nbexplain.explainers.vision.families`:
 
 * a hand computation: the layer output and its gradient taken with a plain forward hook and
   ``torch.autograd.grad``, rearranged by a reshape written out here for each architecture, and
@@ -24,10 +24,10 @@ from torch import nn
 from torch.nn import functional as F
 from torch_models import resnet, small_cnn
 
-from nbexplain.explainers._engine import GradientError
-from nbexplain.explainers.gradcam import GradCAM, GradCAMPlusPlus
-from nbexplain.explainers.layers import hook_count
-from nbexplain.explainers.vision_families import GridError, detect_family, token_grid
+from nbexplain.explainers.gradients._engine import GradientError
+from nbexplain.explainers.gradients.layers import hook_count
+from nbexplain.explainers.vision.families import GridError, detect_family, token_grid
+from nbexplain.explainers.vision.gradcam import GradCAM, GradCAMPlusPlus
 
 captum_attr = pytest.importorskip("captum.attr")
 transformers = pytest.importorskip("transformers")

@@ -20,7 +20,7 @@ torchvision = pytest.importorskip("torchvision")
 timm = pytest.importorskip("timm")
 
 from nbexplain.explainers import AttentionRollout, DeepLift, GradCAM, attention_maps  # noqa: E402
-from nbexplain.explainers.layers import hook_count  # noqa: E402
+from nbexplain.explainers.gradients.layers import hook_count  # noqa: E402
 
 tvm = torchvision.models
 
@@ -79,7 +79,7 @@ def test_torchvision_vit_attention_maps_and_swin_refusal():
     model = ARCHITECTURES["tv_vit"][0]().eval()
     maps = attention_maps(model, torch.randn(2, 3, 64, 64))
     assert maps.shape == (2, 2, 2, 17, 17) and np.abs(maps.sum(-1) - 1).max() < 1e-5
-    from nbexplain.explainers.attention import AttentionCaptureError
+    from nbexplain.explainers.vision.attention import AttentionCaptureError
 
     with pytest.raises(AttentionCaptureError, match="window attention"):
         attention_maps(ARCHITECTURES["tv_swin_t"][0]().eval(), torch.randn(1, 3, 64, 64))

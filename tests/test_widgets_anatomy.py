@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from nbexplain.explainers.layers import hook_count
-from nbexplain.widgets.anatomy import LayerInspector, ModelAnatomy
-from nbexplain.widgets.anatomy_size import state_bytes, state_report, widget_tree
+from nbexplain.explainers.gradients.layers import hook_count
+from nbexplain.widgets.anatomy.size import state_bytes, state_report, widget_tree
+from nbexplain.widgets.anatomy.view import LayerInspector, ModelAnatomy
 from tests.torch_models import mlp, resnet, small_cnn
 
 pytest.importorskip("bqplot")
@@ -243,7 +243,7 @@ def test_resnet50_every_widget_stays_under_1mb_per_layer() -> None:
 
 
 def test_layout_gives_the_grid_the_width_and_the_view_the_scrolling() -> None:
-    from nbexplain.widgets.anatomy_activations import ENLARGED_PX, tile_size
+    from nbexplain.widgets.anatomy.activations import ENLARGED_PX, tile_size
 
     anatomy = ModelAnatomy(small_cnn(), _digits_batch(2))
     act = anatomy.inspector.tab(0)
@@ -259,7 +259,7 @@ def test_layout_gives_the_grid_the_width_and_the_view_the_scrolling() -> None:
 
 
 def test_long_layer_names_get_rotated_ticks_and_margins() -> None:
-    from nbexplain.widgets.anatomy_charts import BarChart
+    from nbexplain.widgets.anatomy.charts import BarChart
 
     chart = BarChart("layer", "norm", ordinal=True)
     chart.set(["0", "2"], np.array([1.0, 2.0]))

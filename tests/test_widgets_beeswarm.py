@@ -12,7 +12,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 
 from nbexplain.codec import decode_array
 from nbexplain.explanation import Explanation
-from nbexplain.widgets.beeswarm import Beeswarm
+from nbexplain.widgets.views.beeswarm import Beeswarm
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 

@@ -8,7 +8,7 @@ import traitlets
 from ipywidgets.widgets.widget import _remove_buffers
 
 from nbexplain.codec import decode_array
-from nbexplain.widgets.channel_grid import ChannelGrid
+from nbexplain.widgets.anatomy.channel_grid import ChannelGrid
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 

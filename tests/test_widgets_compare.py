@@ -13,7 +13,7 @@ from nbexplain.explainers import get_explainer
 from nbexplain.explanation import Explanation
 from nbexplain.widgets import FeatureBars, Heatmap
 from nbexplain.widgets._format import format_probability
-from nbexplain.widgets.compare_view import PENDING, CompareView
+from nbexplain.widgets.explore.compare_view import PENDING, CompareView
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 
@@ -130,8 +130,8 @@ def test_single_method_has_no_agreement_rows_and_bad_input() -> None:
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("nbexplain.widgets.text_tokens") is None,
-    reason="nbexplain.widgets.text_tokens (TextTokens, written in parallel by the text part) does not exist yet",
+    importlib.util.find_spec("nbexplain.widgets.views.text_tokens") is None,
+    reason="nbexplain.widgets.views.text_tokens (TextTokens, written in parallel by the text part) does not exist yet",
 )
 def test_text_tokens_per_method() -> None:
     tokens = ["not", "a", "bad", "film"]

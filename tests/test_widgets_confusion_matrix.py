@@ -9,7 +9,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 
 from nbexplain.codec import decode_array
 from nbexplain.diagnostics.errors import error_analysis
-from nbexplain.widgets.confusion_matrix import ConfusionMatrix, confusion_counts
+from nbexplain.widgets.views.confusion_matrix import ConfusionMatrix, confusion_counts
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch_models import small_cnn
 
-from nbexplain.explainers.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 from nbexplain.widgets.dashboard import Dashboard
 
 
@@ -116,7 +116,7 @@ def test_method_switch_changes_the_explanation(dash: Dashboard) -> None:
 
 def test_global_tabs_compute(dash: Dashboard) -> None:
     dash.compute_global()
-    from nbexplain.widgets.beeswarm import Beeswarm
+    from nbexplain.widgets.views.beeswarm import Beeswarm
 
     assert any(isinstance(c, Beeswarm) for c in _walk(dash.global_box))
     assert dash.beeswarm.values.shape == (40, 5)

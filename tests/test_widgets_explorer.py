@@ -152,7 +152,7 @@ def test_input_errors_are_named(digits: Any, cancer: Any) -> None:
 
 # ----------------------------------------------------------------------------- method choice
 def test_image_method_dropdown_switches_method_and_caches_per_method(digits: Any) -> None:
-    from nbexplain.widgets.sample_explorer import IMAGE_METHODS
+    from nbexplain.widgets.explore.sample_explorer import IMAGE_METHODS
 
     X, _, cnn = digits
     ex = SampleExplorer(cnn, X, class_names=[f"digit {i}" for i in range(10)], index=2)

@@ -65,7 +65,7 @@ def test_defaults_follow_the_protocol() -> None:
 
 def test_note_comes_from_the_explainer_and_is_text() -> None:
     from nbexplain.explanation import Explanation
-    from nbexplain.widgets.heatmap import explanation_note
+    from nbexplain.widgets.views.heatmap import explanation_note
 
     e = Explanation(np.zeros((2, 3, 3)), diagnostics={"note": ["all 0 <b>here</b>", ""]})
     assert explanation_note(e[0]) == "all 0 <b>here</b>" and explanation_note(e[1]) == ""

@@ -10,7 +10,7 @@ import torch
 import traitlets
 
 from nbexplain.anatomy import model_graph
-from nbexplain.widgets.model_graph import ModelGraphView, validate_graph
+from nbexplain.widgets.anatomy.model_graph import ModelGraphView, validate_graph
 from tests import torch_models
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")

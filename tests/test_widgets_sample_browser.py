@@ -10,8 +10,8 @@ import traitlets
 
 from nbexplain.codec import decode_array
 from nbexplain.diagnostics.browse import SampleFilter, filter_samples
-from nbexplain.widgets.sample_browser import SampleBrowser
-from nbexplain.widgets.sample_table import SampleTable
+from nbexplain.widgets.explore.sample_browser import SampleBrowser
+from nbexplain.widgets.views.sample_table import SampleTable
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 

@@ -12,9 +12,9 @@ from ipywidgets.widgets.widget import _remove_buffers
 
 from nbexplain.codec import decode_array
 from nbexplain.datasets import reviews_split
-from nbexplain.explainers.token_shap import TokenOcclusion, TokenShap
+from nbexplain.explainers.perturbation.token_shap import TokenOcclusion, TokenShap
 from nbexplain.text import TextClassifier, train_text_classifier
-from nbexplain.widgets.text_tokens import TextTokens
+from nbexplain.widgets.views.text_tokens import TextTokens
 
 pytestmark = pytest.mark.usefixtures("nbx_bundle")
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbexplain.explainers._engine import as_model_tensor
+from nbexplain.explainers.gradients._engine import as_model_tensor
 
 
 class ModelInputError(ValueError):

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.anatomy._run import as_model_input, call_model, remove_all
-from nbexplain.explainers.layers import resolve_layer
+from nbexplain.explainers.gradients.layers import resolve_layer
 from nbexplain.keras_models import is_keras, named_layers
 from nbexplain.models import eval_mode
 

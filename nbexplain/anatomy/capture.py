@@ -35,7 +35,7 @@ from nbexplain.anatomy._run import (
     first_tensor,
     remove_all,
 )
-from nbexplain.explainers.layers import resolve_layer
+from nbexplain.explainers.gradients.layers import resolve_layer
 from nbexplain.keras_models import WEIGHT_NAMES, is_leaf, named_layers, own_parameters
 from nbexplain.models import eval_mode
 
@@ -96,7 +96,7 @@ def capture_activations(model: Any, x: Any, layers: Any) -> dict[str, Any]:
     (in-place ops later in the model do not change it). A layer that runs several times gives the
     output of its first call; a layer returning a tuple gives its first tensor. Runs under
     ``torch.no_grad()`` in eval mode. Unknown names raise
-    :class:`~nbexplain.explainers.layers.UnknownLayerError` listing close names; a layer that does
+    :class:`~nbexplain.explainers.gradients.layers.UnknownLayerError` listing close names; a layer that does
     not run raises ``ValueError``.
 
     Example:

@@ -46,7 +46,7 @@ from nbexplain.anatomy._run import (
     remove_all,
     tensors_in,
 )
-from nbexplain.explainers.layers import UnknownLayerError
+from nbexplain.explainers.gradients.layers import UnknownLayerError
 from nbexplain.keras_models import all_parameters, is_keras, is_leaf, named_layers, own_parameters
 from nbexplain.models import eval_mode
 

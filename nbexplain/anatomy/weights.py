@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.anatomy.capture import parameterised_layers
-from nbexplain.explainers.layers import resolve_layer
+from nbexplain.explainers.gradients.layers import resolve_layer
 from nbexplain.keras_models import WEIGHT_NAMES, is_conv, named_layers, own_parameters, torch_layout
 
 __all__ = ["FilterMaps", "NoConvError", "WeightMap", "WeightStats", "filter_maps", "weight_map", "weight_summary"]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nbexplain.diagnostics import _metrics as M
-from nbexplain.explainers._tabular_inputs import resolve_feature
+from nbexplain.explainers.global_methods._tabular_inputs import resolve_feature
 from nbexplain.validate import check_feature_names, check_int
 
 OVERFIT_THRESHOLD = 0.05

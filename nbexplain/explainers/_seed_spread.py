@@ -1,7 +1,7 @@
 """The spread of an explanation over seeds: how much a sampled method's values move when only the seed does.
 
-LIME (:class:`~nbexplain.explainers.lime_batched.LimeTabularBatched`) and SmoothGrad
-(:class:`~nbexplain.explainers.smoothgrad.SmoothGrad`) take ``n_seeds=k``: they run with seeds
+LIME (:class:`~nbexplain.explainers.perturbation.lime_batched.LimeTabularBatched`) and SmoothGrad
+(:class:`~nbexplain.explainers.gradients.smoothgrad.SmoothGrad`) take ``n_seeds=k``: they run with seeds
 ``seed .. seed+k-1``, show the mean and put :func:`seed_spread` of the runs in
 ``Explanation.diagnostics`` (``"std_error"`` is the key the views draw as error bars, as
 KernelSHAP's sampling standard error).

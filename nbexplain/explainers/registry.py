@@ -19,8 +19,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from nbexplain.explainers.lime_tabular import LimeTabular
-from nbexplain.explainers.shap_tabular import ShapTabular
+from nbexplain.explainers.perturbation.lime_tabular import LimeTabular
+from nbexplain.explainers.perturbation.shap_tabular import ShapTabular
 
 #: Kinds of data :func:`available_explainers` can filter by.
 KINDS = ("image", "table", "text")
@@ -65,7 +65,7 @@ def _agnostic(module: str, cls: str, *, output: str | None = "probabilities") ->
 
 def _gradient(module: str, cls: str, *, fixed: dict[str, Any] | None = None, data_arg: str | None = None,
               needs_layer: bool = False) -> Callable[..., Any]:
-    """A factory for the gradient class ``cls`` of ``nbexplain.explainers.<module>``.
+    """A factory for the gradient class ``cls`` of ``nbexplain.explainers.<module>`` (``"gradients.saliency"``).
 
     ``fixed``: constructor options the name implies (``absolute=True`` for ``"saliency_abs"``).
     ``data_arg``: the constructor argument that receives ``data=`` (required when set).
@@ -97,23 +97,23 @@ def _gradient(module: str, cls: str, *, fixed: dict[str, Any] | None = None, dat
 
 
 def _text(cls: str) -> Callable[..., Any]:
-    """A factory for the token explainer ``cls`` of ``nbexplain.explainers.token_shap`` (no data=)."""
+    """A factory for the token explainer ``cls`` of ``nbexplain.explainers.perturbation.token_shap`` (no data=)."""
 
     def make(model: Any, data: Any, **kwargs: Any) -> Any:
         if data is not None:
             raise TypeError(f"explainer {make.__name__!r} takes no data=; it drops tokens from the text itself")
-        return getattr(importlib.import_module("nbexplain.explainers.token_shap"), cls)(model, **kwargs)
+        return getattr(importlib.import_module("nbexplain.explainers.perturbation.token_shap"), cls)(model, **kwargs)
 
     return make
 
 
 def _attention(cls: str) -> Callable[..., Any]:
-    """A factory for ``cls`` of ``nbexplain.explainers.attention`` (vision transformers; no data=)."""
+    """A factory for ``cls`` of ``nbexplain.explainers.vision.attention`` (vision transformers; no data=)."""
 
     def make(model: Any, data: Any, **kwargs: Any) -> Any:
         if data is not None:
             raise TypeError(f"explainer {make.__name__!r} takes no data=; it reads the model's attention")
-        return getattr(importlib.import_module("nbexplain.explainers.attention"), cls)(model, **kwargs)
+        return getattr(importlib.import_module("nbexplain.explainers.vision.attention"), cls)(model, **kwargs)
 
     return make
 
@@ -121,7 +121,7 @@ def _attention(cls: str) -> Callable[..., Any]:
 def _lime_text(model: Any, data: Any, **kwargs: Any) -> Any:
     if data is not None:
         raise TypeError("explainer 'lime_text' takes no data=; it drops words from the text itself")
-    from nbexplain.explainers.lime_package import LimeText
+    from nbexplain.explainers.perturbation.lime_package import LimeText
 
     kwargs.setdefault("class_names", getattr(model, "class_names", None))
     return LimeText(model, bow=False, **kwargs)
@@ -136,22 +136,25 @@ _TEXT = frozenset({"text"})
 
 #: name -> (factory, kinds of data it applies to).
 EXPLAINERS: dict[str, tuple[Callable[..., Any], frozenset[str]]] = {
-    "saliency": (_gradient("saliency", "Saliency", fixed={"absolute": False}), _ANY),
-    "saliency_abs": (_gradient("saliency", "Saliency", fixed={"absolute": True}), _ANY),
-    "gradient_x_input": (_gradient("saliency", "GradientXInput"), _ANY_AND_TEXT),
-    "smoothgrad": (_gradient("smoothgrad", "SmoothGrad"), _ANY),
-    "integrated_gradients": (_gradient("integrated_gradients", "IntegratedGradients"), _ANY_AND_TEXT),
-    "expected_gradients": (_gradient("integrated_gradients", "ExpectedGradients", data_arg="background"), _ANY),
-    "deeplift": (_gradient("deeplift", "DeepLift"), _ANY),
-    "grad_cam": (_gradient("gradcam", "GradCAM"), _IMAGE),
-    "grad_cam++": (_gradient("gradcam", "GradCAMPlusPlus"), _IMAGE),
+    "saliency": (_gradient("gradients.saliency", "Saliency", fixed={"absolute": False}), _ANY),
+    "saliency_abs": (_gradient("gradients.saliency", "Saliency", fixed={"absolute": True}), _ANY),
+    "gradient_x_input": (_gradient("gradients.saliency", "GradientXInput"), _ANY_AND_TEXT),
+    "smoothgrad": (_gradient("gradients.smoothgrad", "SmoothGrad"), _ANY),
+    "integrated_gradients": (_gradient("gradients.integrated_gradients", "IntegratedGradients"), _ANY_AND_TEXT),
+    "expected_gradients": (_gradient("gradients.integrated_gradients", "ExpectedGradients", data_arg="background"),
+                           _ANY),
+    "deeplift": (_gradient("gradients.deeplift", "DeepLift"), _ANY),
+    "grad_cam": (_gradient("vision.gradcam", "GradCAM"), _IMAGE),
+    "grad_cam++": (_gradient("vision.gradcam", "GradCAMPlusPlus"), _IMAGE),
     "attention_rollout": (_attention("AttentionRollout"), _IMAGE),
-    "layer_integrated_gradients": (_gradient("layer_attribution", "LayerIntegratedGradients", needs_layer=True), _ANY),
-    "layer_gradient_x_activation": (_gradient("layer_attribution", "LayerGradientXActivation", needs_layer=True), _ANY),
+    "layer_integrated_gradients": (_gradient("gradients.layer_attribution", "LayerIntegratedGradients", needs_layer=True),
+                                   _ANY),
+    "layer_gradient_x_activation": (_gradient("gradients.layer_attribution", "LayerGradientXActivation", needs_layer=True),
+                                    _ANY),
     "shap": (_shap, _TABLE),
     "lime": (_lime, _TABLE),
-    "kernel_shap": (_agnostic("kernel_shap", "KernelShap"), _TABLE),
-    "lime_batched": (_agnostic("lime_batched", "LimeTabularBatched"), _TABLE),
+    "kernel_shap": (_agnostic("perturbation.kernel_shap", "KernelShap"), _TABLE),
+    "lime_batched": (_agnostic("perturbation.lime_batched", "LimeTabularBatched"), _TABLE),
     "token_shap": (_text("TokenShap"), _TEXT),
     "token_occlusion": (_text("TokenOcclusion"), _TEXT),
     "lime_text": (_lime_text, _TEXT),

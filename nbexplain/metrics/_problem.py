@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nbexplain.explainers._engine import CPU_MEMORY_BUDGET, MAX_CHUNK
+from nbexplain.explainers.gradients._engine import CPU_MEMORY_BUDGET, MAX_CHUNK
 from nbexplain.explanation import Explanation
 from nbexplain.metrics._removal import ImageRemoval, Removal
 from nbexplain.metrics._removal_rows import TableRemoval, TextRemoval, table_fill
@@ -137,7 +137,7 @@ def _inputs(inputs: Any, model: Any) -> tuple[str, Any]:
                          f"{' of shape ' + str(np.shape(inputs)) if hasattr(inputs, 'shape') else ''}; pass the texts "
                          "as a list of str")
     if hasattr(inputs, "columns") and hasattr(inputs, "dtypes"):
-        from nbexplain.explainers._tabular_inputs import check_table
+        from nbexplain.explainers.global_methods._tabular_inputs import check_table
 
         return "table", np.array(check_table(inputs, "inputs"), copy=True)
     arr = np.asarray(to_numpy(inputs))
@@ -145,7 +145,7 @@ def _inputs(inputs: Any, model: Any) -> tuple[str, Any]:
         raise InputError(f"inputs must be numbers (images (n, C, H, W) or a table (n, F)) or a list of texts, got "
                          f"dtype {arr.dtype}")
     if arr.ndim == 2:
-        from nbexplain.explainers._tabular_inputs import check_table
+        from nbexplain.explainers.global_methods._tabular_inputs import check_table
 
         return "table", np.array(check_table(arr, "inputs"), copy=True)
     if arr.ndim == 4:
@@ -241,7 +241,7 @@ def _forward_bytes(model: Any, x1: np.ndarray) -> int:
     """Bytes autograd would keep for one input's forward pass: an upper bound on its activations."""
     import torch
 
-    from nbexplain.explainers._engine import as_model_tensor, model_outputs, saved_bytes
+    from nbexplain.explainers.gradients._engine import as_model_tensor, model_outputs, saved_bytes
     from nbexplain.guard import guard
 
     with guard(model, eval_mode=True, freeze=True), torch.enable_grad():
@@ -267,7 +267,7 @@ def _rows_per_call(model: Any, removal: Removal, first: Any, batch_size: Any, me
 
 # -- text -------------------------------------------------------------------------------------------
 def _text_predict(model: Any, tokenizer: Any, detokenizer: Any, rows: int, output: str) -> tuple[Any, Any]:
-    from nbexplain.explainers.token_shap import _TokenModel
+    from nbexplain.explainers.perturbation.token_shap import _TokenModel
     from nbexplain.output_kind import remembered_kind, to_probabilities
 
     if output == "logits":

@@ -6,7 +6,7 @@ A sample is cut into *units*, the things a metric removes, ranks and counts:
   at most 256 patches) or superpixels given as a label map ``(H, W)`` / ``(n, H, W)``; a removed
   unit's pixels (all channels) take the baseline's: a number, ``"zeros"``, ``"mean"`` (each
   channel's mean over that image), ``"blur"`` (the image blurred by
-  :func:`nbexplain.explainers._paths.gaussian_blur`) or an image / one image per sample;
+  :func:`nbexplain.explainers.gradients._paths.gaussian_blur`) or an image / one image per sample;
 - tables ``(F,)``: one unit per feature; a removed feature takes the value of background rows.
   Default (``background_mode="rows"``): the output is averaged over ``n_background`` seeded rows
   of the background, each supplying all removed features at once (``E_b f(x_S, b_rest)``, the
@@ -15,7 +15,7 @@ A sample is cut into *units*, the things a metric removes, ranks and counts:
   ``"mean"`` puts the background's column means in (one row per step, ``n_background`` times
   cheaper, exact for models linear in the removed features);
 - texts: one unit per token; a removed token is dropped and the text rebuilt from the kept
-  tokens, in order, by the detokenizer (as :mod:`nbexplain.explainers.token_shap` does).
+  tokens, in order, by the detokenizer (as :mod:`nbexplain.explainers.perturbation.token_shap` does).
 
 Orderings: :func:`relevance_order` ranks units most relevant first (by the unit's attribution
 total, positive evidence for the explained output first; ``order="abs"`` by its magnitude), ties
@@ -265,7 +265,7 @@ class ImageRemoval(Removal):
             else:  # blur
                 import torch
 
-                from nbexplain.explainers._paths import gaussian_blur
+                from nbexplain.explainers.gradients._paths import gaussian_blur
 
                 made = gaussian_blur(torch.from_numpy(np.ascontiguousarray(x)), self.blur_sigma).numpy()
             keep = max(1, BASELINE_CACHE_BYTES // max(1, self.x[0].nbytes))

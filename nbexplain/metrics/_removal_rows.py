@@ -81,7 +81,7 @@ def table_fill(n_features: int, *, background: Any, baseline: Any, background_mo
         >>> table_fill(2, background=None, baseline=0.5, background_mode="rows", n_background=8, seed=0).tolist()
         [[0.5, 0.5]]
     """
-    from nbexplain.explainers._tabular_inputs import check_table
+    from nbexplain.explainers.global_methods._tabular_inputs import check_table
 
     if background_mode not in BACKGROUND_MODES:
         raise ParameterError(f"background_mode must be one of {BACKGROUND_MODES} ('rows': average the output over "
@@ -117,7 +117,7 @@ class TextRemoval(Removal):
     """Tokens of texts dropped; texts rebuilt from the kept tokens by ``detokenize``.
 
     ``build`` returns token lists (the text model wrapper joins them, see
-    :mod:`nbexplain.explainers.token_shap`).
+    :mod:`nbexplain.explainers.perturbation.token_shap`).
 
     Example:
         >>> r = TextRemoval([["not", "a", "bad", "film"]], " ".join)

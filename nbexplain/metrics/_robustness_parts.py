@@ -218,7 +218,7 @@ def make_generator(seed: int, device: Any) -> Any:
 class Forward:
     """``f(rows)[target]`` as float64 for a torch module (its device and dtype) or any predict function.
 
-    A module runs under ``torch.no_grad()``; call inside :func:`nbexplain.explainers._engine.frozen`.
+    A module runs under ``torch.no_grad()``; call inside :func:`nbexplain.explainers.gradients._engine.frozen`.
     ``output``: as :func:`nbexplain.models.as_predict_fn`; for a module, ``"probabilities"``
     applies the one output-kind rule (:mod:`nbexplain.output_kind`), anything else its own output.
 
@@ -242,7 +242,7 @@ class Forward:
         """All outputs ``(n, k)`` at ``x`` (a tensor for a module, float64 tensor otherwise)."""
         import torch
 
-        from nbexplain.explainers._engine import model_outputs
+        from nbexplain.explainers.gradients._engine import model_outputs
         from nbexplain.output_kind import remembered_kind, to_probabilities_torch
 
         if not self.torch:
@@ -259,7 +259,7 @@ class Forward:
         """The explained output per row of ``x`` (chunked; a CUDA out-of-memory error halves the chunk)."""
         import torch
 
-        from nbexplain.explainers._engine import objective, run_chunked
+        from nbexplain.explainers.gradients._engine import objective, run_chunked
 
         n = len(x)
         res = np.empty(n, dtype=np.float64)

@@ -104,8 +104,8 @@ def inputs_for(inputs: Any) -> tuple[Any, Callable[[], Any]]:
 
 def resolve_targets(work: Any, x: Any, target: Any) -> np.ndarray:
     """One output index per sample: ``target``, or the trained copy's prediction (kept for every step)."""
-    from nbexplain.explainers._engine import as_model_tensor, frozen
-    from nbexplain.explainers._engine import resolve_targets as predicted
+    from nbexplain.explainers.gradients._engine import as_model_tensor, frozen
+    from nbexplain.explainers.gradients._engine import resolve_targets as predicted
 
     if callable(target) and not isinstance(target, np.ndarray):
         raise SanityCheckError("a callable target is not supported by the sanity check; pass output indices or None")

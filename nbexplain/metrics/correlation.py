@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nbexplain.explainers._engine import CPU_MEMORY_BUDGET
+from nbexplain.explainers.gradients._engine import CPU_MEMORY_BUDGET
 from nbexplain.guard import guarded
 from nbexplain.metrics._problem import prepare
 from nbexplain.metrics._removal import STREAM_SUBSETS, sample_rng

@@ -37,7 +37,7 @@ precomputed attributions (an Explanation, tensor or array shaped like the inputs
 
 Example:
     >>> import torch
-    >>> from nbexplain.explainers.saliency import Saliency
+    >>> from nbexplain.explainers.gradients.saliency import Saliency
     >>> model = torch.nn.Linear(4, 3)
     >>> x = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
     >>> inf = infidelity(model, Saliency(model), x, target=1)
@@ -158,7 +158,7 @@ def _perturb_kind(perturb: Any, allowed: tuple[str, ...]) -> str | None:
 
 def _baselines(baselines: Any, x: Any) -> Any:
     """Baselines as rows like ``x`` (zeros when None), finite."""
-    from nbexplain.explainers._engine import baseline_tensor
+    from nbexplain.explainers.gradients._engine import baseline_tensor
 
     return baseline_tensor(baselines, x)
 
@@ -228,7 +228,7 @@ def infidelity(model: Any, explainer: Any, inputs: Any, target: Any = None, *, b
     with guard(model if is_module else None):
         x, was_numpy = input_tensor(inputs)
         if is_module:
-            from nbexplain.explainers._engine import as_model_tensor
+            from nbexplain.explainers.gradients._engine import as_model_tensor
 
             x = as_model_tensor(x, model)
         else:
@@ -256,7 +256,7 @@ def _infidelity(model: Any, method: str, e: Any, x: Any, values: np.ndarray, tar
                 output: str, batch_size: Any, seed: int) -> RobustnessScores:
     import torch
 
-    from nbexplain.explainers._engine import frozen
+    from nbexplain.explainers.gradients._engine import frozen
 
     n = len(x)
     chunk = rows_per_chunk(batch_size, x[:1].numel() * x.element_size(), n * S)

@@ -46,7 +46,7 @@ al. report the same. On inputs without structural zeros (scaled to [-1, 1]) they
 
 Example:
     >>> import torch
-    >>> from nbexplain.explainers.saliency import Saliency
+    >>> from nbexplain.explainers.gradients.saliency import Saliency
     >>> model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
     >>> x = torch.randn(4, 6, generator=torch.Generator().manual_seed(0))
     >>> r = sanity_check(model, {"saliency": lambda m: Saliency(m)}, x, measures=("spearman", "top_k"))
@@ -222,7 +222,7 @@ def sanity_check(model: Any, methods: Any, inputs: Any, target: Any = None, *, c
 
     Example:
         >>> import torch
-        >>> from nbexplain.explainers.saliency import Saliency
+        >>> from nbexplain.explainers.gradients.saliency import Saliency
         >>> m = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2))
         >>> r = sanity_check(m, "saliency", torch.ones(2, 3), cascading=False, measures="spearman", keep_maps=1)
         >>> r.methods, r.verdicts["saliency"].step

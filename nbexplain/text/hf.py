@@ -156,7 +156,7 @@ class TextExplainer:
         return min(limits) if limits else 512
 
     def _layer(self, layer: Any) -> Any:
-        from nbexplain.explainers.layers import resolve_layer
+        from nbexplain.explainers.gradients.layers import resolve_layer
 
         if layer is not None:
             return resolve_layer(self.model, layer)[0]
@@ -278,14 +278,14 @@ class TextExplainer:
         if name in GRADIENT_METHODS:
             return _EmbeddingMethod(self, name, **options)
         if name == "deeplift":
-            from nbexplain.explainers._engine import GradientError
+            from nbexplain.explainers.gradients._engine import GradientError
 
             raise GradientError("DeepLIFT does not apply to transformer classifiers: softmax attention, LayerNorm and "
                                 "GELU have no Rescale multipliers that sum to the output difference, so its "
                                 "attributions would not add up; use 'integrated_gradients' (complete on the "
                                 "embeddings) or 'gradient_x_input'")
         if name in ("token_shap", "token_occlusion"):
-            from nbexplain.explainers.token_shap import TokenOcclusion, TokenShap
+            from nbexplain.explainers.perturbation.token_shap import TokenOcclusion, TokenShap
 
             if name == "token_shap":
                 options.setdefault("seed", self.seed)
@@ -299,7 +299,7 @@ class TextExplainer:
         """The model's self-attention over ``text``'s word pieces (special tokens included).
 
         Returns ``{"tokens", "special", "maps" (layers, heads, T, T), "rollout" (T, T), "note"}``
-        (see :func:`nbexplain.explainers.attention.attention_maps`; the model's attention
+        (see :func:`nbexplain.explainers.vision.attention.attention_maps`; the model's attention
         implementation is switched to "eager" for the call only).
 
         Example:
@@ -311,7 +311,7 @@ class TextExplainer:
             >>> att["tokens"], att["maps"].shape    # (layers, heads, pieces, pieces)
             (['[CLS]', 'a', 'fi', '##n', '##e', 'film', '[SEP]'], (2, 2, 7, 7))
         """
-        from nbexplain.explainers.attention import attention_maps, attention_rollout
+        from nbexplain.explainers.vision.attention import attention_maps, attention_rollout
 
         wp = self.word_pieces(text)
         maps = attention_maps(self.model, input_ids=wp.input_ids, attention_mask=wp.attention_mask)
@@ -330,7 +330,7 @@ class TextExplainer:
             >>> cv.methods, type(cv.views["token_shap"]).__name__
             (['integrated_gradients', 'token_shap'], 'TextTokens')
         """
-        from nbexplain.widgets.compare_view import CompareView
+        from nbexplain.widgets.explore.compare_view import CompareView
 
         target = int(np.argmax(self.predict_proba([text])[0]))
         results: dict[str, Any] = {}
@@ -416,7 +416,7 @@ class _EmbeddingMethod:
     def explain_text(self, text: str, target: Any = None) -> Explanation:
         import torch
 
-        from nbexplain.explainers.layer_attribution import (
+        from nbexplain.explainers.gradients.layer_attribution import (
             LayerGradientXActivation,
             LayerIntegratedGradients,
         )
@@ -484,7 +484,7 @@ class _EmbeddingMethod:
 
 
 def _layer_name(model: Any, layer: Any) -> str:
-    from nbexplain.explainers.layers import layer_name
+    from nbexplain.explainers.gradients.layers import layer_name
 
     return layer_name(model, layer) or type(layer).__name__
 
@@ -493,7 +493,7 @@ class _LimeWords:
     """lime's text explainer on a :class:`TextExplainer`'s words, by position (``bow=False``)."""
 
     def __init__(self, te: TextExplainer, *, num_samples: int = 1000, seed: int | None = None) -> None:
-        from nbexplain.explainers.lime_package import LimeText
+        from nbexplain.explainers.perturbation.lime_package import LimeText
 
         self.te = te
         self.lime = LimeText(te.predict_proba, class_names=te.class_names, num_samples=num_samples,

@@ -23,28 +23,28 @@ Example:
 """
 
 from ._rerun import set_close_on_rerun
-from .anatomy import LayerInspector, ModelAnatomy
-from .attention_view import AttentionView
-from .beeswarm import Beeswarm
-from .channel_grid import ChannelGrid
-from .compare_view import CompareView
-from .confusion_matrix import ConfusionMatrix
+from .anatomy.channel_grid import ChannelGrid
+from .anatomy.model_graph import ModelGraphView
+from .anatomy.view import LayerInspector, ModelAnatomy
 from .dashboard import Dashboard
-from .feature_bars import FeatureBars
-from .global_views import BiasView, ImportanceBars, PDPView, SurrogateView
-from .gradcam_layers_view import GradCAMLayersView
-from .heatmap import CMAPS, Heatmap
-from .ig_path_view import IGPathView
-from .lime_neighbourhood_view import LimeNeighbourhoodView
-from .model_graph import ModelGraphView
+from .explore.compare_view import CompareView
+from .explore.sample_browser import SampleBrowser
+from .explore.sample_explorer import SampleExplorer
+from .overview import BiasView, ImportanceBars, PDPView, SurrogateView
 from .progress import TaskProgress
-from .sample_browser import SampleBrowser
-from .sample_explorer import SampleExplorer
-from .sample_panel import SamplePanel
-from .sample_table import SampleTable
-from .shapley_view import ShapleyView
-from .text_tokens import TextTokens
-from .trust_view import TrustView
+from .teaching.gradcam_layers_view import GradCAMLayersView
+from .teaching.ig_path_view import IGPathView
+from .teaching.lime_neighbourhood_view import LimeNeighbourhoodView
+from .teaching.shapley_view import ShapleyView
+from .trust.view import TrustView
+from .views.attention_view import AttentionView
+from .views.beeswarm import Beeswarm
+from .views.confusion_matrix import ConfusionMatrix
+from .views.feature_bars import FeatureBars
+from .views.heatmap import CMAPS, Heatmap
+from .views.sample_panel import SamplePanel
+from .views.sample_table import SampleTable
+from .views.text_tokens import TextTokens
 
 __all__ = [
     "CMAPS",

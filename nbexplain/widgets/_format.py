@@ -1,6 +1,6 @@
 """How numbers read in the views' captions: probabilities with sensible precision, one prediction phrase.
 
-The sample panel (``js/src/samplepanel.ts``, ``formatProbability``) and the method captions of
+The sample panel (``js/src/views/tables/samplepanel.ts``, ``formatProbability``) and the method captions of
 :class:`~nbexplain.widgets.CompareView` use the same rule, so a sample reads the same everywhere:
 ``"malignant, P = 0.97"``.
 

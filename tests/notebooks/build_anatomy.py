@@ -12,7 +12,7 @@ SETUP = '''import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
-from nbexplain.widgets.anatomy import ModelAnatomy
+from nbexplain.widgets.anatomy.view import ModelAnatomy
 from tests.torch_models import small_cnn
 
 torch.set_num_threads(1)

@@ -13,7 +13,7 @@ from build_notebooks import write_notebooks
 GRAPH = '''import torch
 
 from nbexplain.anatomy import model_graph
-from nbexplain.widgets.model_graph import ModelGraphView
+from nbexplain.widgets.anatomy.model_graph import ModelGraphView
 from tests.torch_models import resnet
 
 net = resnet("tiny")
@@ -45,7 +45,7 @@ big'''
 # colour positions are 0, 0.25, 0.5, 0.75, 1 on RdBu_r; one NaN (grey). Shown in order 2, 0, 1.
 GRID = '''import numpy as np
 
-from nbexplain.widgets.channel_grid import ChannelGrid
+from nbexplain.widgets.anatomy.channel_grid import ChannelGrid
 
 steps = np.array([-1.0, -0.5, 0.0, 0.5, 1.0]) * 3
 maps = np.stack([np.tile(np.roll(steps, k), (4, 1)) for k in range(3)])

@@ -12,7 +12,7 @@ from build_notebooks import write_notebooks
 # feature name are markup that must show as literal text.
 TABLE = '''import numpy as np
 
-from nbexplain.widgets.sample_browser import SampleBrowser
+from nbexplain.widgets.explore.sample_browser import SampleBrowser
 
 rng = np.random.default_rng(0)
 n, F, K = 100_000, 8, 4

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 # has NaN values (grey dots). Row k of the data is sample 1000 + k of the data set.
 BEESWARM = '''import numpy as np
 
-from nbexplain.widgets.beeswarm import Beeswarm
+from nbexplain.widgets.views.beeswarm import Beeswarm
 
 rng = np.random.default_rng(7)
 N, F = 10_000, 20
@@ -34,7 +34,7 @@ bw_events = []
 bw.on_event("select", bw_events.append)
 bw'''
 
-CONFUSION = '''from nbexplain.widgets.confusion_matrix import ConfusionMatrix
+CONFUSION = '''from nbexplain.widgets.views.confusion_matrix import ConfusionMatrix
 
 y_true = [0] * 50 + [1] * 30 + [2] * 20
 y_pred = [0] * 45 + [1] * 3 + [2] * 2 + [1] * 24 + [0] * 6 + [2] * 17 + [1] * 3

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from nbexplain.diagnostics.agreement import agreement
 from nbexplain.explainers import get_explainer
 from nbexplain.perturb import PatchMask
-from nbexplain.widgets.compare_view import CompareView
+from nbexplain.widgets.explore.compare_view import CompareView
 
 torch.manual_seed(0)
 digits = load_digits()

@@ -16,9 +16,9 @@ from build_notebooks import write_notebooks
 SETUP = '''import numpy as np
 
 import nbexplain as nbx
-from nbexplain.explainers.kernel_shap import KernelShap
-from nbexplain.explainers.lime_batched import LimeTabularBatched
-from nbexplain.widgets.compare_view import CompareView
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
+from nbexplain.explainers.perturbation.lime_batched import LimeTabularBatched
+from nbexplain.widgets.explore.compare_view import CompareView
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(200, 20))

@@ -20,11 +20,11 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from nbexplain.diagnostics.bias import compare_splits, slice_metrics
-from nbexplain.explainers.kernel_shap import KernelShap
-from nbexplain.explainers.partial_dependence import partial_dependence
-from nbexplain.explainers.surrogates import GlobalSurrogate
+from nbexplain.explainers.perturbation.kernel_shap import KernelShap
+from nbexplain.explainers.global_methods.partial_dependence import partial_dependence
+from nbexplain.explainers.global_methods.surrogates import GlobalSurrogate
 from nbexplain.tasks import TaskRunner, explain_dataset
-from nbexplain.widgets.global_views import BiasView, ImportanceBars, PDPView, SurrogateView
+from nbexplain.widgets.overview import BiasView, ImportanceBars, PDPView, SurrogateView
 from nbexplain.widgets.progress import TaskProgress
 
 X, y = load_iris(return_X_y=True)

@@ -26,10 +26,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from nbexplain.diagnostics.bias import compare_splits, slice_metrics
-from nbexplain.explainers.partial_dependence import partial_dependence
-from nbexplain.explainers.surrogates import GlobalSurrogate
-from nbexplain.widgets.beeswarm import Beeswarm
-from nbexplain.widgets.global_views import BiasView, ChartRow, ImportanceBars, LazyTab, PDPView, SurrogateView
+from nbexplain.explainers.global_methods.partial_dependence import partial_dependence
+from nbexplain.explainers.global_methods.surrogates import GlobalSurrogate
+from nbexplain.widgets.views.beeswarm import Beeswarm
+from nbexplain.widgets.overview import BiasView, ChartRow, ImportanceBars, LazyTab, PDPView, SurrogateView
 
 cancer = load_breast_cancer()
 X, names, classes = cancer.data, list(cancer.feature_names), ["malignant", "benign"]

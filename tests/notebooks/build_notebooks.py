@@ -152,9 +152,11 @@ def write_notebooks(notebooks: dict[str, list[str]]) -> None:
 
 #: The other builders in this folder, each with its own NOTEBOOKS; ``main`` writes them all.
 BUILDERS = ("build_anatomy", "build_anatomy_views", "build_browse", "build_canvas", "build_compare", "build_dashboard",
-            "build_dashboard_use", "build_error_bars", "build_global", "build_global_layout", "build_ig_path",
+            "build_dashboard_use", "build_error_bars",
+            "build_export_hostile", "build_global", "build_global_layout",
+            "build_gradcam_layers", "build_ig_path",
             "build_keras", "build_lime_neighbourhood",
-            "build_pipeline_dashboard", "build_text", "build_transformers", "build_trust", "build_views_polish",
+            "build_pipeline_dashboard", "build_shapley", "build_text", "build_transformers", "build_trust", "build_views_polish",
             "build_vision")
 
 

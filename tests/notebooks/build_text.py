@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 # The shipped review corpus, the small torch classifier, and a token-SHAP what-if widget.
 WHATIF = '''from nbexplain.datasets import reviews_split
 from nbexplain.text import train_text_classifier
-from nbexplain.widgets.text_tokens import TextTokens
+from nbexplain.widgets.views.text_tokens import TextTokens
 
 train_texts, train_labels, test_texts, test_labels = reviews_split()
 clf = train_text_classifier(train_texts, train_labels, class_names=["negative", "positive"], seed=0)

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 import nbexplain as nbx
 from nbexplain.explanation import Explanation
 from nbexplain.metrics import synthetic_images, synthetic_table, trust_report
-from nbexplain.widgets.trust_badges import trust_badges
+from nbexplain.widgets.trust.badges import trust_badges
 
 torch.set_num_threads(1)
 s = synthetic_images(n=256, size=16, patch=4, seed=0, epochs=80)

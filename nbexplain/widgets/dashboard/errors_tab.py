@@ -28,8 +28,8 @@ __all__ = ["ErrorsTab"]
 
 
 class ErrorsTab(DashboardTab):
-    """Where the model is wrong: ``confusion`` (a :class:`~nbexplain.widgets.confusion_matrix.ConfusionMatrix`,
-    None without labels) and, once computed, ``bias`` (a :class:`~nbexplain.widgets.global_views.BiasView`).
+    """Where the model is wrong: ``confusion`` (a :class:`~nbexplain.widgets.views.confusion_matrix.ConfusionMatrix`,
+    None without labels) and, once computed, ``bias`` (a :class:`~nbexplain.widgets.overview.BiasView`).
 
     Example:
         >>> ErrorsTab.offered_for("text")
@@ -49,7 +49,7 @@ class ErrorsTab(DashboardTab):
         s = self.session
         if s.y is None:
             return ipywidgets.VBox([ipywidgets.Label("Pass y (true labels) to see errors and bias.")])
-        from ..confusion_matrix import ConfusionMatrix
+        from ..views.confusion_matrix import ConfusionMatrix
 
         pred = s.predicted
         ok = pred >= 0
@@ -87,7 +87,7 @@ class ErrorsTab(DashboardTab):
         self.state.tab = EXPLORE
 
     def _show_bias(self, result: tuple[Any, Any]) -> None:
-        from ..global_views import BiasView
+        from ..overview import BiasView
 
         split, slices = result
         s = self.session

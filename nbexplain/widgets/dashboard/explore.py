@@ -35,10 +35,10 @@ from ...tasks import Cancelled
 from ...text.hf import is_text_explainer
 from .._base import error_line
 from .._whatif import category_lists
-from ..compare_view import PENDING, CompareView
-from ..method_picker import MethodPicker
-from ..sample_browser import SampleBrowser
-from ..sample_panel import SamplePanel
+from ..explore.compare_view import PENDING, CompareView
+from ..explore.method_picker import MethodPicker
+from ..explore.sample_browser import SampleBrowser
+from ..views.sample_panel import SamplePanel
 from .explore_edit import EDIT_HINT, WhatIf, spread
 from .state import EXPLORE
 from .tab import DashboardTab

@@ -31,8 +31,8 @@ __all__ = ["GlobalTab"]
 class GlobalTab(DashboardTab):
     """Global attributions on ``state.global_samples`` samples, and (tables) partial dependence.
 
-    Its views once computed: ``importance`` (:class:`~nbexplain.widgets.global_views.ImportanceBars`),
-    and for tables ``beeswarm`` and ``pdp`` (:class:`~nbexplain.widgets.global_views.PDPView`), for
+    Its views once computed: ``importance`` (:class:`~nbexplain.widgets.overview.ImportanceBars`),
+    and for tables ``beeswarm`` and ``pdp`` (:class:`~nbexplain.widgets.overview.PDPView`), for
     images ``global_map``; ``pdp_result`` is the partial dependence drawn.
 
     Example:
@@ -100,8 +100,8 @@ class GlobalTab(DashboardTab):
         s = self.session
         parts: list[Any] = []
         if s.kind == "table":
-            from ..beeswarm import Beeswarm
-            from ..global_views import ImportanceBars, PDPView
+            from ..overview import ImportanceBars, PDPView
+            from ..views.beeswarm import Beeswarm
 
             stored = s.from_store(method)  # a dataset-wide store: the mean over every stored row, a chunk at a time
             self.importance = ImportanceBars(s.store if stored else values, s.feature_names, title=f"mean |{method}|")
@@ -112,7 +112,7 @@ class GlobalTab(DashboardTab):
             parts = [ChartRow([self.importance, self.beeswarm]), self.pdp]
             self._start_pdp(0)
         else:
-            from ..heatmap import Heatmap
+            from ..views.heatmap import Heatmap
 
             mean_abs = np.mean(np.abs(values), axis=0)
             self.global_map = Heatmap(mean_abs, title=f"mean |{method}| over {idx.size} images",
@@ -121,7 +121,7 @@ class GlobalTab(DashboardTab):
         replace_children(self.widget, parts)
 
     def _show_tokens(self, result: tuple[list[str], np.ndarray], method: str) -> None:
-        from ..global_views import ImportanceBars
+        from ..overview import ImportanceBars
 
         tokens, means = result
         self.importance = ImportanceBars(means[None, :], tokens, title=f"tokens with the largest mean |{method}|")

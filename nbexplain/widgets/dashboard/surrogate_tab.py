@@ -24,7 +24,7 @@ __all__ = ["SurrogateTab"]
 
 
 class SurrogateTab(DashboardTab):
-    """The global surrogate; ``surrogate_view`` (a :class:`~nbexplain.widgets.global_views.SurrogateView`)
+    """The global surrogate; ``surrogate_view`` (a :class:`~nbexplain.widgets.overview.SurrogateView`)
     once fitted, else None.
 
     Example:
@@ -54,7 +54,7 @@ class SurrogateTab(DashboardTab):
                            on_error=self._failed)
 
     def _show(self, fit: Any) -> None:
-        from ..global_views import SurrogateView
+        from ..overview import SurrogateView
 
         s = self.session
         self.surrogate_view = SurrogateView(fit, s.feature_names, class_names=s.class_names, data=s.X)

@@ -4,7 +4,7 @@ Nothing is measured until the tab is opened or its button pressed: opening it me
 shown (``state.methods``) on the sample shown (``state.index``), or, with the scope "a subsample",
 on a seeded subsample of the data set (their explanations come from the session's cache or are
 computed). The work runs on the Dashboard's worker (progress and cancel in its bar) and is drawn
-in a :class:`~nbexplain.widgets.trust_view.TrustView`. A report on the sample shown also sets
+in a :class:`~nbexplain.widgets.trust.view.TrustView`. A report on the sample shown also sets
 ``state.badges``, which the Explore tab shows in each method's header ("deletion AUC 0.21 vs
 random 0.45 · sanity passed") until another sample or an edit is shown.
 
@@ -66,7 +66,7 @@ class TrustTab(DashboardTab):
     def _view(self) -> Any:
         """The TrustView, made when first needed (its charts would weigh on every saved Dashboard)."""
         if self.view is None:
-            from ..trust_view import TrustView
+            from ..trust.view import TrustView
 
             s = self.session
             self.view = TrustView(class_names=s.class_names, feature_names=s.feature_names or None,
@@ -129,7 +129,7 @@ class TrustTab(DashboardTab):
         self._view().show_report(report)
         self.status.value = ""
         if len(idx) == 1:
-            from ..trust_badges import trust_badges
+            from ..trust.badges import trust_badges
 
             self.state.badges = {"index": int(idx[0]), "texts": trust_badges(report)}
 

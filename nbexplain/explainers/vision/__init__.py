@@ -1,0 +1,3 @@
+"""Vision methods: Grad-CAM and Grad-CAM++, attention rollout, and the model families (CNNs,
+vision transformers) and their grids.
+"""
