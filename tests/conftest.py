@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from comm.base_comm import BaseComm
+from notebook_runs import NotebookRuns
 
 # Keras 3 runs on torch here (the only backend installed): set before anything imports keras, so
 # that notebook kernels started by the tests inherit it too.
@@ -66,3 +67,9 @@ def venv_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     return "python3"
+
+
+@pytest.fixture(scope="session")
+def notebook_runs(tmp_path_factory: pytest.TempPathFactory, nbx_bundle: Path) -> NotebookRuns:
+    """Notebooks executed once per session and shared: ``notebook_runs.run(path)`` (tests/notebook_runs.py)."""
+    return NotebookRuns(tmp_path_factory.mktemp("notebook-runs"))

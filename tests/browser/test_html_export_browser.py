@@ -1,7 +1,9 @@
 """``nbexplain.export``: notebooks saved as HTML draw their widgets offline, with no kernel.
 
-Two notebooks are exported once per module (executed with nbclient on this interpreter's kernel):
-``notebooks/quickstart.ipynb`` and a tiny one holding one Heatmap of a known 8 x 8 map. Each page
+Notebooks are exported once per module (executed with nbclient on this interpreter's kernel):
+``notebooks/quickstart.ipynb`` and ``dashboard.ipynb`` (their runs shared per session by the
+``notebook_runs`` fixture, tests/notebook_runs.py) and a tiny one holding one Heatmap of a known
+8 x 8 map. Each page
 is opened in headless Chromium from a loopback ``http.server`` (the tiny one from ``file://``
 too) while a route handler aborts, and records, every request to any other host: that list
 must stay empty. The tests check that every ``.nbx-root`` draws, that the heatmap's canvas holds
@@ -16,24 +18,22 @@ writes and its error messages.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import nbformat
 import numpy as np
 import pytest
-from playwright.sync_api import Page, Route, expect
+from notebook_runs import NotebookRuns
+from playwright.sync_api import Page, expect
 
 from nbexplain import export as nbx_export
 from nbexplain.export import (
@@ -45,6 +45,8 @@ from nbexplain.export import (
 
 from .expected import heatmap_rgba, lut, max_channel_diff
 from .lab import canvas_array, collect_console_errors, screenshot, set_range, wait_for_draws
+from .offline import go_offline, serve_folder, wait_all_drawn
+from .offline import saved_state as _saved_state
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO_ROOT / "notebooks" / "quickstart.ipynb"
@@ -52,7 +54,6 @@ DASHBOARD = REPO_ROOT / "notebooks" / "dashboard.ipynb"
 NBX_VIEWS = {"heatmap", "feature_bars", "sample_panel"}  # the quickstart's views
 DASHBOARD_VIEWS = {"sample_table", "text_tokens", "beeswarm", "confusion_matrix"}
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 VENDORED = {"require.js", "embed-amd.js", "anywidget.js"}
 
 # The tiny notebook: one Heatmap of a known map (exact -1 and +1 at two corners, a NaN cell).
@@ -128,13 +129,6 @@ class Exported:
     state: dict
 
 
-def _saved_state(html: Path) -> dict:
-    text = html.read_text(encoding="utf-8")
-    m = re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S)
-    assert m, "no widget state in the page"
-    return json.loads(m.group(1))["state"]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder the exported pages (and their ``_files/`` folders) are written to and served from."""
@@ -149,88 +143,32 @@ def tiny(site: Path, kernel_env: None, vendored: dict[str, Path]) -> Exported:
     return Exported(html, _saved_state(html))
 
 
-def _export_demo(site: Path, notebook: Path) -> Exported:
-    """A notebook of notebooks/ run in a copy of its own and exported to ``site/<stem>.html``."""
+def _export_demo(site: Path, notebook: Path, runs: NotebookRuns) -> Exported:
+    """A notebook of notebooks/, executed once per session (``notebook_runs``, shared with
+    test_notebooks_execute.py) and exported without running it again to ``site/<stem>.html``."""
     if not notebook.is_file():
         pytest.skip(f"no {notebook}")
-    work = site / f"{notebook.stem}-src"
-    work.mkdir(exist_ok=True)
-    shutil.copy2(notebook, work / notebook.name)
-    html = export_html(work / notebook.name, site / f"{notebook.stem}.html", timeout=300)
+    html = export_html(runs.run(notebook).executed, site / f"{notebook.stem}.html", execute=False)
     return Exported(html, _saved_state(html))
 
 
 @pytest.fixture(scope="module")
-def quickstart(site: Path, kernel_env: None, vendored: dict[str, Path]) -> Exported:
-    """notebooks/quickstart.ipynb (run in a copy of it), executed and exported to quickstart.html."""
-    return _export_demo(site, QUICKSTART)
+def quickstart(site: Path, notebook_runs: NotebookRuns, vendored: dict[str, Path]) -> Exported:
+    """notebooks/quickstart.ipynb, executed (once per session) and exported to quickstart.html."""
+    return _export_demo(site, QUICKSTART, notebook_runs)
 
 
 @pytest.fixture(scope="module")
-def dashboard_page(site: Path, kernel_env: None, vendored: dict[str, Path]) -> Exported:
-    """notebooks/dashboard.ipynb (run in a copy of it), executed and exported to dashboard.html."""
-    return _export_demo(site, DASHBOARD)
+def dashboard_page(site: Path, notebook_runs: NotebookRuns, vendored: dict[str, Path]) -> Exported:
+    """notebooks/dashboard.ipynb, executed (once per session) and exported to dashboard.html."""
+    return _export_demo(site, DASHBOARD, notebook_runs)
 
 
 @pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[str]:
     """``http://127.0.0.1:<port>`` serving the site folder (quietly), for this module."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
-
-
-@dataclass
-class Offline:
-    """Requests the page made: the ones to other hosts (aborted), and local failures."""
-
-    external: list[str] = field(default_factory=list)
-    local_failures: list[str] = field(default_factory=list)
-    local: list[str] = field(default_factory=list)
-
-
-def go_offline(page: Page) -> Offline:
-    """Abort (and record) every request whose host is not loopback; record local 4xx/failures."""
-    seen = Offline()
-
-    def route(r: Route) -> None:
-        url = r.request.url
-        parts = urlsplit(url)
-        if parts.scheme in {"file", "data", "blob"} or (parts.hostname or "") in LOOPBACK_HOSTS:
-            seen.local.append(url)
-            r.continue_()
-        else:
-            seen.external.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("requestfailed", lambda req: (urlsplit(req.url).hostname or "") in LOOPBACK_HOSTS
-            and seen.local_failures.append(f"{req.url}: {req.failure}"))
-    page.on("response", lambda resp: resp.status >= 400 and seen.local_failures.append(f"{resp.url}: {resp.status}"))
-    return seen
-
-
-def wait_all_drawn(page: Page, n: int, timeout_ms: int = 60_000) -> None:
-    """Wait until ``n`` nbexplain roots are on the page and each has drawn at least once."""
-    page.wait_for_function(
-        """(n) => {
-            const roots = [...document.querySelectorAll('.nbx-root')];
-            return roots.length >= n && roots.every((r) => Number(r.dataset.draws || 0) > 0);
-        }""",
-        arg=n,
-        timeout=timeout_ms,
-    )
+    with serve_folder(site) as url:
+        yield url
 
 
 def _nbx_models(state: dict) -> dict[str, int]:
