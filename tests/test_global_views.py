@@ -127,6 +127,20 @@ def test_bias_view_table_and_slices(iris: Any) -> None:
     assert asked == [0]
     v.update_splits(None)
     assert v.splits_box.layout.display == "none"
+    assert v.chart.figure in v.slices_box.children
+
+
+def test_bias_view_without_slices_holds_no_chart(iris: Any) -> None:
+    """A hidden bqplot figure would be laid out at 0 x 0 when its tab opens (negative-width errors)."""
+    X, y, model = iris
+    splits = compare_splits(model, {"train": (X[::2], y[::2]), "test": (X[1::2], y[1::2])})
+    v = BiasView(splits, None, feature_names=NAMES)
+    assert v.slices_box.layout.display == "none" and v.chart.figure not in v.slices_box.children
+    sl = slice_metrics(model, X, y, 2, bins=3, feature_names=NAMES, categories=None, min_size=60)
+    v.update_slices(sl)
+    assert v.slices_box.layout.display == "flex" and v.chart.figure in v.slices_box.children
+    v.update_slices(None)
+    assert v.chart.figure not in v.slices_box.children
 
 
 def _wait_for(cond: Any, timeout: float = 5.0) -> bool:

@@ -219,6 +219,30 @@ def themed_figure(marks: list[Any], axes: list[Any], *, fig_margin: dict[str, in
     return figure
 
 
+def show_in(box: Any, widget: Any, shown: bool) -> None:
+    """Put ``widget`` back into ``box.children`` at its place, or take it out.
+
+    The one way to hide a bqplot figure: with ``display: none`` a figure is still laid out when
+    its tab or box opens, at 0 x 0, and its margins make negative sizes (bqplot's console errors).
+    The first call remembers the box's children order.
+
+    Example:
+        >>> a, b, c = ipywidgets.Label("a"), ipywidgets.Label("b"), ipywidgets.Label("c")
+        >>> box = ipywidgets.VBox([a, b, c])
+        >>> show_in(box, b, False); [w.value for w in box.children]
+        ['a', 'c']
+        >>> show_in(box, b, True); [w.value for w in box.children]
+        ['a', 'b', 'c']
+    """
+    order = getattr(box, "_nbx_order", None)
+    if order is None or any(w not in order for w in box.children):
+        order = tuple(box.children) if widget in box.children else (*box.children, widget)
+        box._nbx_order = order
+    kids = [w for w in order if (w in box.children and w is not widget) or (w is widget and shown)]
+    if tuple(kids) != tuple(box.children):
+        box.children = kids
+
+
 def chart_title(text: str = "") -> ipywidgets.Label:
     """A chart heading as a Label (text only, never clipped by the plot area; hidden when empty).
 

@@ -332,15 +332,17 @@ def test_quickstart_draws_every_widget_offline(page: Page, quickstart: Exported,
         px = canvas_array(canvas)
         assert px[..., 3].any() and len(np.unique(px.reshape(-1, 4), axis=0)) > 1, "a blank canvas"
 
-    # ipywidgets: both SampleExplorers' slider rows render, and the jslink between slider and
-    # number box runs in the page (no kernel).
+    # ipywidgets: both SampleExplorers' slider rows render, and without a kernel they are disabled
+    # with the reason (moving them would change the number and leave the panel on the old sample).
     sliders = page.locator(".widget-slider.widget-hslider")
     expect(sliders).to_have_count(2)
-    explorer = page.locator(".widget-vbox").filter(has=page.locator(".nbx-sample-panel")).first
+    explorer = page.locator(".nbx-kernel-scope").filter(has=page.locator(".nbx-sample-panel")).first
+    expect(explorer).to_have_class(re.compile(r"\bnbx-no-kernel\b"))
     number = explorer.locator(".widget-text input[type=number]").first
-    number.fill("3")
-    number.press("Enter")
-    expect(explorer.locator(".widget-readout").first).to_have_text("3")
+    expect(number).to_be_disabled()
+    expect(number).to_have_attribute("title", "needs a running kernel")
+    assert explorer.locator(".widget-slider").first.evaluate("(e) => getComputedStyle(e).pointerEvents") == "none"
+    expect(explorer.locator(".nbx-kernel-note").first).to_contain_text("sliders, menus and buttons of this view")
     screenshot(page, "export-sample-explorer", explorer)
 
     # A browser-side control on a real saliency map: opacity to 0 redraws, the pixels change.

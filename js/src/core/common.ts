@@ -4,7 +4,7 @@
  * so cleanup removes every `model.on` it added.
  */
 import { h } from "./dom";
-import { claimSaveHint, dashboardOf, dismissSaveHint, kernelOf, NEEDS_KERNEL, setKernelDisabled } from "./kernel";
+import { claimSaveHint, disableScopeControls, dismissSaveHint, kernelOf, NEEDS_KERNEL, scopesOf, setKernelDisabled } from "./kernel";
 import { isDarkTheme } from "./theme";
 import { getBool, getString, type Model } from "./traits";
 
@@ -82,14 +82,18 @@ export function createViewBase(model: Model, el: HTMLElement, view: string, root
     const live = kernel.live();
     root.dataset.kernel = live ? "live" : "none";
     setKernelDisabled(kernelControls, !live);
-    if (!live && kernelWhat.size > 0) {
-      kernelNote.textContent = `${[...kernelWhat].join(", ")}: ${NEEDS_KERNEL} (re-run the cell)`;
+    const scopes = root.isConnected ? scopesOf(root) : [];
+    const scoped = scopes.reduce((n, s) => n + disableScopeControls(s, !live), 0);
+    // the box's own controls are named once, by the first view inside it
+    const first = scopes.length > 0 && scopes[scopes.length - 1].querySelector(".nbx-root") === root;
+    const what = [...kernelWhat, ...(scoped > 0 && first ? ["the sliders, menus and buttons of this view"] : [])];
+    if (!live && what.length > 0) {
+      kernelNote.textContent = `${what.join(", ")}: ${NEEDS_KERNEL} (re-run the cell)`;
       if (!kernelNote.isConnected) root.insertBefore(kernelNote, body);
     } else {
       kernelNote.remove();
     }
-    const dash = root.isConnected ? dashboardOf(root) : null;
-    dash?.classList.toggle("nbx-no-kernel", !live);
+    for (const s of scopes) s.classList.toggle("nbx-no-kernel", !live);
   };
   const stopKernel = kernel.onChange(syncKernel);
   teardown.push(stopKernel);

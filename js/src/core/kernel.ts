@@ -79,9 +79,52 @@ export function setKernelDisabled(controls: Iterable<Control>, disabled: boolean
   }
 }
 
-/** The Dashboard box (an ipywidgets VBox with class `nbx-dashboard`) a view sits in, if any. */
+/**
+ * The composite widget a view sits in, if any: the Dashboard (an ipywidgets box with class
+ * `nbx-dashboard`) or another nbexplain box of ipywidgets (class `nbx-kernel-scope`: TrustView,
+ * LimeNeighbourhoodView, SampleExplorer, ...). Its own ipywidgets controls (sliders, menus,
+ * buttons, boxes) call Python; while no kernel is connected the scope gets `nbx-no-kernel` and
+ * they are disabled with the reason (`disableScopeControls`, and `css/kernel.css` for those
+ * drawn later). The bundle's own views (`.nbx-root`) mark their controls themselves.
+ */
 export function dashboardOf(el: Element): Element | null {
-  return el.closest(".nbx-dashboard");
+  return el.closest(".nbx-dashboard, .nbx-kernel-scope");
+}
+
+/**
+ * Every composite box around `el`, innermost first (a SampleBrowser inside a Dashboard: both).
+ *
+ * @example
+ * scopesOf(viewRoot).forEach((s) => s.classList.toggle("nbx-no-kernel", true));
+ */
+export function scopesOf(el: Element): Element[] {
+  const out: Element[] = [];
+  for (let s = dashboardOf(el); s; s = s.parentElement ? dashboardOf(s.parentElement) : null) out.push(s);
+  return out;
+}
+
+const SCOPE_CONTROLS = [
+  ".widget-slider",
+  ".widget-hslider",
+  ".widget-dropdown select",
+  ".widget-select-multiple select",
+  ".widget-button",
+  ".widget-toggle-button",
+  ".widget-text input",
+  ".widget-checkbox input",
+].join(", ");
+
+/**
+ * Disable (or restore) the ipywidgets controls of `scope` outside the bundle's views; returns
+ * how many there are.
+ *
+ * @example
+ * disableScopeControls(scopeBox, true); // its sliders and buttons: disabled, "needs a running kernel"
+ */
+export function disableScopeControls(scope: Element, disabled: boolean): number {
+  const controls = [...scope.querySelectorAll<HTMLElement>(SCOPE_CONTROLS)].filter((c) => !c.closest(".nbx-root"));
+  setKernelDisabled(controls, disabled);
+  return controls.length;
 }
 
 const SAVE_HINT_KEY = "nbexplain.saveHintDismissed";

@@ -19,6 +19,7 @@ from typing import Any
 import ipywidgets
 import numpy as np
 
+from ..charts import show_in
 from .charts import HIGHLIGHT, BarChart, CurveChart
 from .tab_base import _Tab, note_label, set_note
 
@@ -86,11 +87,11 @@ class GradientsTab(_Tab):
                             f"(> {EXPLODING:g}): {len(exploding)}; orange: this layer")
         if insp.layer in layers:
             counts, edges = insp.cached(("grad_hist", insp.layer), lambda: rep.histogram(insp.layer, bins=40))
-            self.hist.figure.layout.display = "flex"
+            show_in(self.box, self.hist.figure, True)
             self.hist.set_histogram(counts, edges)
             set_note(self.note, "")
         else:
-            self.hist.figure.layout.display = "none"
+            show_in(self.box, self.hist.figure, False)
             set_note(self.note, f"{insp.layer} has no parameters: no gradient histogram")
 
 
@@ -117,10 +118,10 @@ class ActivationFnTab(_Tab):
             name, module = insp.next_activation(insp.layer)
             if module is None:
                 set_note(self.note, f"no activation function at or after {insp.layer}")
-                self.chart.figure.layout.display = "none"
+                show_in(self.box, self.chart.figure, False)
                 return
             note = f"{insp.layer} is not an activation; showing the next one after it, {name} ({type(module).__name__})"
         curve = insp.cached(("curve", name), lambda: activation_curve(module))
         set_note(self.note, note or f"{name}: {curve.name}")
-        self.chart.figure.layout.display = "flex"
+        show_in(self.box, self.chart.figure, True)
         self.chart.set(curve.x, curve.y, curve.dy, curve.name)

@@ -138,6 +138,7 @@ class LayerInspector(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         controls = ipywidgets.HBox([self.layer_picker, self.sample_picker], layout=ipywidgets.Layout(grid_gap="8px"))
         super().__init__([self.heading, controls, self.error_label, self.tabs], **kwargs)
         self.add_class("nbx-anatomy-inspector")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
         self._update_heading()
         self._show_tab(raise_errors=True)
 
@@ -379,6 +380,7 @@ class ModelAnatomy(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
                               layout=ipywidgets.Layout(grid_gap="16px", align_items="flex-start", width="100%"))
         super().__init__([row], **kwargs)
         self.add_class("nbx-anatomy")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
 
     def _layer_changed(self, layer: str) -> None:
         with self.graph_view.hold_sync():

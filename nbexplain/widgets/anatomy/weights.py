@@ -18,6 +18,7 @@ import ipywidgets
 import numpy as np
 from ipywidgets.widgets.widget_string import LabelStyle
 
+from ..charts import show_in
 from .charts import BarChart
 from .tab_base import _Tab, note_label, set_note
 
@@ -125,13 +126,13 @@ class WeightsTab(_Tab):
             own = [w.name for w in summary if w.name.startswith(layer + ".")] if layer else []
             hint = f" (its layers with weights: {', '.join(own[:6])}{' ...' if len(own) > 6 else ''})" if own else ""
             set_note(self.note, f"{layer} has no weights of its own{hint}")
-            self.hist.figure.layout.display = "none"
+            show_in(self.box, self.hist.figure, False)
             self.map.layout.display = "none"
             self.map_note.value = ""
             self.shape.value = self.stats.value = ""
             return
         set_note(self.note, "")
-        self.hist.figure.layout.display = "flex"
+        show_in(self.box, self.hist.figure, True)
         self.hist.set_histogram(stats.counts, stats.edges)
         from ...anatomy import weight_map
 

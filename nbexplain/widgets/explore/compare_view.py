@@ -139,6 +139,7 @@ class CompareView(ClosesTree, BadgesMixin, ipywidgets.VBox):  # type: ignore[mis
         self.agreement_box.add_class("nbx-compare-agreement")
         super().__init__([self.row, self.agreement_box], **kwargs)
         self.add_class("nbx-compare")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
 
     # -- method views -----------------------------------------------------------------------------
     @property

@@ -123,6 +123,7 @@ class SampleBrowser(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         parts = [row1, row2, t] + ([self.stepper] if self.stepper is not None else [])
         super().__init__(parts, **({"layout": layout} if layout else {}))
         self.add_class("nbx-sample-browser")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
         self.indices = np.arange(n, dtype=np.int64)
         self._matches: tuple[SampleFilter | None, np.ndarray] = (None, self.indices)
         self.set_trait("filter", SampleFilter())

@@ -139,6 +139,7 @@ class SampleExplorer(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         view = self.heatmap if self.heatmap is not None else self.bars
         row = ipywidgets.HBox([self.slider, self.number, self.method_choice, self.cached_label])
         super().__init__([row, ipywidgets.HBox([self.panel, view])], **({"layout": layout} if layout else {}))
+        self.add_class("nbx-kernel-scope")  # its slider row re-explains in Python: disabled with the reason without a kernel
         self._check_class_names(index)
         self.set_trait("index", index)
         self.slider.value = index

@@ -22,7 +22,7 @@ import ipywidgets
 import numpy as np
 
 from .._base import ClosesTree, replace_children
-from ..charts import BAR_COLOR, MUTED_COLOR, HBarChart, tick_labels
+from ..charts import BAR_COLOR, MUTED_COLOR, HBarChart, show_in, tick_labels
 
 __all__ = ["BiasView"]
 
@@ -67,6 +67,7 @@ class BiasView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         self.slices_box = ipywidgets.VBox([controls, self.chart.figure])
         super().__init__([self.splits_box, self.slices_box], **kwargs)
         self.add_class("nbx-bias")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
         self.update_splits(split_report)
         self.update_slices(slice_report)
 
@@ -108,6 +109,7 @@ class BiasView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         """Show per-slice metrics of another feature (None hides the chart)."""
         self.slice_report = slice_report
         self.slices_box.layout.display = "none" if slice_report is None else "flex"
+        show_in(self.slices_box, self.chart.figure, slice_report is not None)  # not a hidden figure: see show_in
         if slice_report is None:
             return
         r = slice_report

@@ -107,6 +107,7 @@ class PDPView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         self.legend.add_class("nbx-chart-note")
         super().__init__([ipywidgets.HBox([self.feature, self.status]), self.figure, self.legend], **kwargs)
         self.add_class("nbx-pdp")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
         self._ice_values: np.ndarray | None = None
         self._shown: np.ndarray | None = None
         if result_or_none is not None:

@@ -72,6 +72,7 @@ class SurrogateView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
                                                                   display="none"))
         super().__init__([self.fidelity, self.output, self.chart.figure, self.rules], **kwargs)
         self.add_class("nbx-surrogate")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
         self.update(surrogate_result)
 
     def _class_name(self, index: int) -> str:

@@ -154,6 +154,7 @@ class LimeNeighbourhoodView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
             ChartRow([self.fit_chart])]
         super().__init__([self.heading, self.intro, controls, self.status, *rows, bars_box])
         self.add_class("nbx-lime-view")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
         with self.hold_trait_notifications():
             self.seed, self.kernel_width, self.n_samples = session.seed, w0, s0
         self.width_slider.observe(lambda c: self._from_slider("kernel_width", c["new"]), names="value")

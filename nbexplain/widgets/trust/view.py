@@ -136,6 +136,7 @@ class TrustView(ClosesTree, ipywidgets.VBox):  # type: ignore[misc]
         header.add_class("nbx-trust-header-row")
         super().__init__([header, self.progress, self.status, self.body])
         self.add_class("nbx-trust")
+        self.add_class("nbx-kernel-scope")  # its controls call Python: disabled with the reason without a kernel
         if model is None:
             self.compute_button.layout.display = "none"
         else:
