@@ -49,11 +49,13 @@ def kernel_shap(model: Any, X: np.ndarray, **kwargs: Any) -> Any:
 @contextlib.contextmanager
 def local_cluster() -> Iterator[Any]:
     """A ``dask.distributed`` Client on a LocalCluster of two worker processes, closed afterwards."""
+    import dask
     from distributed import Client, LocalCluster
 
     with warnings.catch_warnings():  # the scheduler's HTTP server moves off 8787 when another cluster holds it
         warnings.filterwarnings("ignore", message="Port 8787 is already in use")
-        cluster = LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):  # see MALLOC_FIX
+            cluster = LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None)
     client = Client(cluster)
     try:
         yield client

@@ -31,7 +31,9 @@ Example:
 
 from __future__ import annotations
 
+import os
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -44,7 +46,7 @@ from nbexplain.scale.store import ExplanationStore, chunk_seed
 from nbexplain.tasks import Cancelled, TaskRunner
 from nbexplain.validate import check_int
 
-__all__ = ["DatasetRun", "default_chunk_size", "describe_explainer", "explain_dataset"]
+__all__ = ["MALLOC_FIX", "DatasetRun", "default_chunk_size", "describe_explainer", "explain_dataset", "slow_malloc_workers"]
 
 
 def default_chunk_size(source: Source) -> int:
@@ -202,6 +204,10 @@ def explain_dataset(explainer: Any, data: Any, *, store: str, client: Any = None
         if keep_data is None else bool(keep_data)
     todo = st.pending(verify=True)
     st.drop(todo)  # a damaged chunk's commit goes: it is recomputed below
+    if client is not None and slow_malloc_workers(client):
+        warnings.warn(f"the Dask workers run with MALLOC_TRIM_THRESHOLD_ below 1 MiB (Dask's default, 65536): numpy-heavy "
+                      f"explainers such as KernelSHAP run up to 2.5x slower there; start the cluster under {MALLOC_FIX}",
+                      UserWarning, stacklevel=2)
     run = DatasetRun(st, runner if runner is not None else TaskRunner(sync=sync))
     options = {"seed": seed, "target": target, "threads": threads, "max_tokens": max_tokens}
 
@@ -216,6 +222,37 @@ def explain_dataset(explainer: Any, data: Any, *, store: str, client: Any = None
     if run.runner.sync and run.error is not None:  # a run in this call: its error is raised here, not only logged
         raise run.error
     return run
+
+
+#: The Dask setting that keeps glibc's own malloc thresholds on the workers (see :func:`slow_malloc_workers`).
+MALLOC_FIX = "dask.config.set({'distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_': None})"
+
+
+def _malloc_trim() -> str | None:
+    """This process's ``MALLOC_TRIM_THRESHOLD_`` (run on each worker: a bound ``os.environ.get`` would
+    travel with the client's environment)."""
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def slow_malloc_workers(client: Any) -> list[str]:
+    """The workers started with a small ``MALLOC_TRIM_THRESHOLD_`` (Dask's nanny sets 65536 by default).
+
+    With it glibc stops adapting its mmap threshold, so every large temporary array is a fresh
+    ``mmap``: KernelSHAP's chunks ran 2.5x slower on such a worker than in the notebook's process
+    (benchmarks/bench_scale.py). Start the cluster under :data:`MALLOC_FIX` to keep glibc's default.
+    """
+    try:
+        values = client.run(_malloc_trim)
+    except Exception:  # a client that cannot run on its workers: nothing to say
+        return []
+    out = []
+    for worker, value in values.items():
+        try:
+            if value is not None and int(value) < 2**20:
+                out.append(worker)
+        except ValueError:
+            continue
+    return out
 
 
 def _commit(run: DatasetRun, k: int, out: dict[str, Any], source: Source, keep: bool) -> None:
