@@ -16,15 +16,19 @@ page loads local copies instead, written into a folder beside it::
 Open ``quickstart.html`` in a browser (keep the folder beside it, e.g. zip both): every widget
 draws from its saved state, and the controls that run in the browser (a heatmap's opacity, colour
 map, clip and threshold; FeatureBars' top-k and mode; linked ipywidgets) keep working without a
-kernel. What needs Python does not: what-if sliders do not re-explain, and a SampleExplorer keeps
-showing the sample it showed when the notebook was run. MathJax is not loaded (it lives on a CDN): LaTeX in Markdown cells shows as its source.
+kernel. What needs Python does not: what-if sliders, a SampleExplorer's slider row and the other
+controls that call Python are disabled and say "needs a running kernel". MathJax is not loaded (it lives on a CDN): LaTeX in Markdown cells shows as its source.
 
-Example:
-    >>> from nbexplain.export import export_html                          # doctest: +SKIP
-    >>> export_html("notebooks/quickstart.ipynb")                         # doctest: +SKIP
-    PosixPath('notebooks/quickstart.html')
-    >>> export_html("saved.ipynb", "site/saved.html", execute=False)      # doctest: +SKIP
-    PosixPath('site/saved.html')
+Example (a one-cell notebook in a temporary folder, run on this Python's kernel):
+    >>> import nbformat, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    >>> nbformat.write(nb, folder / "hello.ipynb")
+    >>> page = export_html(folder / "hello.ipynb")                   # runs it, writes hello.html
+    >>> page.name, "42" in page.read_text()
+    ('hello.html', True)
+    >>> export_html(folder / "hello.ipynb", folder / "site/saved.html", execute=False).name   # as saved
+    'saved.html'
 
 From a shell::
 
@@ -115,7 +119,7 @@ def vendored_files() -> dict[str, Path]:
     Raises :class:`VendoredFilesMissingError` (saying how to reinstall) when one is missing.
 
     Example:
-        >>> sorted(vendored_files())                                      # doctest: +SKIP
+        >>> sorted(vendored_files())
         ['anywidget.js', 'embed-amd.js', 'require.js']
     """
     files = {name: VENDOR_DIR / src for name, src in _VENDORED.items()}
@@ -181,8 +185,11 @@ def export_html(
         MissingWidgetStateError: the notebook shows widgets but holds no state for them.
 
     Example:
-        >>> page = export_html("notebooks/quickstart.ipynb", "/tmp/q.html")   # doctest: +SKIP
-        >>> sorted(p.name for p in page.with_name("q_files").iterdir())     # doctest: +SKIP
+        >>> import nbformat, pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> nbformat.write(nbformat.v4.new_notebook(), folder / "empty.ipynb")
+        >>> page = export_html(folder / "empty.ipynb", folder / "q.html", execute=False)
+        >>> sorted(p.name for p in page.with_name("q_files").iterdir())
         ['anywidget.js', 'embed-amd.js', 'require.js']
     """
     import nbformat
@@ -287,8 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     place). Prints what it wrote and returns 0; prints the error and returns 1 on failure.
 
     Example:
-        >>> main(["notebooks/quickstart.ipynb", "-o", "/tmp/q.html"])     # doctest: +SKIP
-        /tmp/q.html (and /tmp/q_files/)
+        >>> import nbformat, pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> nbformat.write(nbformat.v4.new_notebook(), folder / "empty.ipynb")
+        >>> main([str(folder / "empty.ipynb"), "-o", str(folder / "q.html"), "--no-execute"])  # doctest: +ELLIPSIS
+        /...q.html (and /...q_files/)
         0
     """
     parser = argparse.ArgumentParser(
