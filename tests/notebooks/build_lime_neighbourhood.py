@@ -59,7 +59,7 @@ image_view = nbx.LimeNeighbourhoodView.for_image(predict_digits, rgb[1005], segm
                                                  class_names=[str(d) for d in range(10)])
 image_view'''
 
-TEXT = '''texts, labels, review_classes = load_reviews()
+TEXT = r'''texts, labels, review_classes = load_reviews()
 reviews = make_pipeline(CountVectorizer(), LogisticRegression(max_iter=1000)).fit(texts, labels)
 text_view = nbx.LimeNeighbourhoodView.for_text(reviews.predict_proba, "A <b>wonderful</b> cast, but the plot was dull.",
                                                class_names=review_classes, num_samples=300, n_seeds=5, strip=4,
