@@ -369,3 +369,15 @@ def cell_center(canvas: Locator, row: int, col: int) -> tuple[float, float]:
     size = canvas.evaluate("(c) => [c.width, c.height]")
     return (box["x"] + (col + 0.5) * box["width"] / size[0],
             box["y"] + (row + 0.5) * box["height"] / size[1])
+
+
+def set_checked(box: Locator, checked: bool, timeout_ms: int = 15_000) -> None:
+    """Tick or clear an ipywidgets checkbox and wait until the page shows it.
+
+    Playwright's ``check()`` reads the box right after its click and fails ("did not change its
+    state") when, under load, the repaint comes later (CI, stop 17); this clicks once when needed
+    and then waits for the state.
+    """
+    if box.is_checked() != checked:
+        box.click()
+    expect(box).to_be_checked(checked=checked, timeout=timeout_ms)

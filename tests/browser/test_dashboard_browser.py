@@ -23,6 +23,7 @@ from .lab import (
     poll_kernel,
     run_all,
     screenshot,
+    set_checked,
     set_range,
     wait_for_draws,
 )
@@ -125,11 +126,11 @@ def test_dashboard_table(page: Page, nb: Notebook) -> None:
     def choice(name: str) -> Locator:
         return out.locator(f".nbx-method-choice:has(span[title='{name}']) input")
 
-    choice("kernel_shap").uncheck()
+    set_checked(choice("kernel_shap"), False)
     expect(bars).to_have_count(1)
     poll_kernel(nb, "table.wait(); print(json.dumps(list(table.explanations())))", lambda m: m == ["lime_batched"])
     expect(choice("lime_batched")).to_be_disabled()  # the last method cannot be unchecked
-    choice("kernel_shap").check()
+    set_checked(choice("kernel_shap"), True)
     expect(bars).to_have_count(2)
     poll_kernel(nb, "table.wait(); print(json.dumps(table.methods))", lambda m: m == ["lime_batched", "kernel_shap"])
 
@@ -166,7 +167,7 @@ def test_dashboard_table(page: Page, nb: Notebook) -> None:
     expect(big_table.locator("tr.nbx-row").first).not_to_have_attribute("data-index", first_rows[0] or "")
     assert [r.get_attribute("data-index") for r in big_table.locator("tr.nbx-row").all()] == [
         str(i) for i in range(10, 20)]
-    big.locator(".nbx-browse-misclassified input[type=checkbox]").first.check()
+    set_checked(big.locator(".nbx-browse-misclassified input[type=checkbox]").first, True)
     n_wrong = execute_in_kernel(nb, "print(json.dumps(int((big.session.predicted != big.session.y).sum())))")
     expect(big.locator(".nbx-page-info").first).to_contain_text(f"of {n_wrong}")
     idx = [int(r.get_attribute("data-index")) for r in big_table.locator("tr.nbx-row").all()]

@@ -24,6 +24,7 @@ from .lab import (
     poll_kernel,
     run_all,
     screenshot,
+    set_checked,
     wait_for_draws,
 )
 
@@ -163,7 +164,7 @@ def test_dashboard_in_use(page: Page, nb: Notebook) -> None:
     compare.evaluate(WATCH_BLANKS)
     rows_before = [bars.nth(k).locator(".nbx-bar-row[data-index]").all_inner_texts() for k in range(2)]
     captions = [_slot(out, m).locator(".nbx-method-caption").inner_text() for m in ("kernel_shap", "lime_batched")]
-    _choice(out, "lime").check()
+    set_checked(_choice(out, "lime"), True)
     new = _slot(out, "lime")
     header = new.locator(".nbx-method-header")
     expect(header.locator(".nbx-method-caption")).to_have_text("computing for sample 37...", timeout=2000)
@@ -201,7 +202,7 @@ def test_dashboard_in_use(page: Page, nb: Notebook) -> None:
     screenshot(page, "dashboard_use_light", out)
 
     # The live widget count stays flat over clicks through samples and method changes.
-    _choice(out, "lime").uncheck()
+    set_checked(_choice(out, "lime"), False)
     expect(_slot(out, "lime")).to_have_count(0)
     table = out.locator("[data-view=sample_table]").first
 
@@ -210,9 +211,9 @@ def test_dashboard_in_use(page: Page, nb: Notebook) -> None:
             table.locator(f"tr.nbx-row[data-index='{r}']").click()
             poll_kernel(nb, "dash.wait(); print(json.dumps(dash.index))", lambda i, r=r: i == r)
             if r % 3 == 0:
-                _choice(out, "lime_batched").uncheck()
+                set_checked(_choice(out, "lime_batched"), False)
                 expect(bars).to_have_count(1)
-                _choice(out, "lime_batched").check()
+                set_checked(_choice(out, "lime_batched"), True)
                 expect(bars).to_have_count(2)
         return int(execute_in_kernel(nb, "dash.wait(); print(json.dumps(live_widgets()))"))
 

@@ -15,6 +15,7 @@ from .lab import (
     poll_kernel,
     run_all,
     screenshot,
+    set_checked,
     wait_for_draws,
 )
 
@@ -133,7 +134,7 @@ def test_sample_browser_pages_filters_and_selects(page: Page, nb: Notebook) -> N
 
     # Misclassified: the count changes and every shown row is misclassified.
     before = _draws(table)
-    out.locator(".nbx-browse-misclassified input[type=checkbox]").check()
+    set_checked(out.locator(".nbx-browse-misclassified input[type=checkbox]"), True)
     _wait_redraw(table, before)
     n_wrong = poll_kernel(nb, "print(len(b.indices) if b.filter.misclassified else -1)", lambda k: k > 0)
     assert n_wrong == execute_in_kernel(nb, "print(int((P.argmax(1) != y).sum()))")
