@@ -7,7 +7,7 @@ Method:
 - 20 features; two models whose exact Shapley values are known:
   **product**: ``w.x`` plus 6 products of three features and 3 of four (coefficients 0.3 / 0.15),
   16 background rows, 100 explained rows; exact values analytic (unanimity decomposition, checked
-  against enumeration in tests/test_uncertainty.py);
+  against enumeration in tests/explainers/perturbation/test_uncertainty.py);
   **mlp**: bench_agnostic's torch MLP (``20 -> 64 -> 64 -> 1``, tanh, torch's default init,
   seed 0), 10 background rows, 8 explained rows; exact values by our exact mode (all 2**20
   coalitions x 10 background rows per row, about 6 s a row here); then the same MLP timed at
@@ -37,7 +37,7 @@ import torch
 
 from nbexplain.explainers.perturbation.kernel_shap import KernelShap
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "explainers" / "perturbation"))
 from test_uncertainty import product_model  # the analytic model of the tests
 
 F = 20

@@ -1,4 +1,4 @@
-"""Shared data and models for the DataFrame tests (tests/test_frames*.py): built in well under a second.
+"""Shared data and models for the DataFrame tests (tests/models/test_frames*.py): built in well under a second.
 
 A breast-cancer frame cut to a few numeric columns, plus a string column derived from one of them
 (with missing values), a pandas categorical, an integer column and missing numeric values; and a

@@ -1,8 +1,8 @@
 """Each notebook executed once per test session, and shared by every test that needs its outputs.
 
 Executing a teaching notebook takes 10-60 s on this 2-core machine; the execution test
-(``tests/test_notebooks_execute.py``) and the offline-export browser test
-(``tests/browser/test_notebooks_export_browser.py``) both need the executed notebook, so
+(``tests/core/test_notebooks_execute.py``) and the offline-export browser test
+(``tests/browser/apps/test_notebooks_export_browser.py``) both need the executed notebook, so
 :class:`NotebookRuns` (the session fixture ``notebook_runs`` in ``tests/conftest.py``) runs each
 one the first time a test asks for it and hands out the same result afterwards. A failure is
 remembered too: the next test that asks gets the same error at once instead of a second run.

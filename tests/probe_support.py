@@ -1,6 +1,6 @@
 """Shared support for the probe tables (issue 10): tiny models and data, the row type, the runner.
 
-``tests/test_probe.py`` (gradient and tabular entry points) and ``tests/test_probe_global.py``
+``tests/core/test_probe.py`` (gradient and tabular entry points) and ``tests/core/test_probe_global.py``
 (text, global methods, diagnostics, codec, Explanation, predict wrapper, session) each build a
 table of :class:`Row` with :func:`err` / :func:`ok` and run it with :func:`run_row`.
 """

@@ -1,4 +1,4 @@
-"""Shared parts of the dataset-wide run tests (tests/test_scale_*.py): small models, data, a LocalCluster.
+"""Shared parts of the dataset-wide run tests (tests/scale/test_scale_*.py): small models, data, a LocalCluster.
 
 The models are built from torch layers only (``nn.Sequential``), so a Dask worker process
 unpickles them without importing the tests; each is made in well under a second.

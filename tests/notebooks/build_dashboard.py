@@ -1,7 +1,7 @@
 """Writes the Dashboard test notebooks in this folder (dashboard_*.ipynb), unexecuted.
 
 Run ``.venv/bin/python tests/notebooks/build_dashboard.py`` after editing the sources below.
-The browser tests in tests/browser/test_dashboard_browser.py open them in JupyterLab.
+The browser tests in tests/browser/dashboard/test_dashboard_browser.py open them in JupyterLab.
 """
 
 from __future__ import annotations

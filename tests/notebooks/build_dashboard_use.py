@@ -1,4 +1,4 @@
-"""Writes ``dashboard_use.ipynb`` (tests/browser/test_dashboard_use_browser.py), unexecuted.
+"""Writes ``dashboard_use.ipynb`` (tests/browser/dashboard/test_dashboard_use_browser.py), unexecuted.
 
 A breast-cancer Dashboard used the way a person uses it for a while: methods added and removed,
 samples clicked through, a word dropped from a review. One method is made deliberately slow

@@ -1,5 +1,5 @@
 """Writes ``error_bars.ipynb``: sampled explanations drawn with their error bars, for
-``tests/browser/test_error_bars_browser.py``.
+``tests/browser/views/test_error_bars_browser.py``.
 
 A 20-feature table, a model with a few higher-order interactions, KernelSHAP in its adaptive
 sampled mode (standard errors per value) and LIME run with five seeds (its spread); one

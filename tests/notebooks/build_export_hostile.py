@@ -4,7 +4,7 @@ Feature names, class names, tokens and titles are ``<img src=x onerror=alert(1)>
 ``</script><script>alert(2)</script>`` (the second would end the ``<script>`` block that holds an
 exported page's widget state if the exporter did not escape it). Views: FeatureBars, Heatmap,
 TextTokens, IGPathView on a table row and LimeNeighbourhoodView on a table, all on four
-breast-cancer features. ``tests/browser/test_notebooks_export_browser.py`` exports it with
+breast-cancer features. ``tests/browser/apps/test_notebooks_export_browser.py`` exports it with
 ``python -m nbexplain.export`` and checks in the offline page that the strings show as text, that
 no dialog opens and that no ``img`` with ``src=x`` exists or is requested.
 

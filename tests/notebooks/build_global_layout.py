@@ -2,7 +2,7 @@
 
 A ``LazyTab`` with the Global page (importance bars and a beeswarm in a ``ChartRow``, the PDP),
 the Errors & bias page and the Surrogate page, filled while their tabs are closed; and a PDP of
-an integer feature. The browser test (``tests/browser/test_global_layout_browser.py``) checks
+an integer feature. The browser test (``tests/browser/dashboard/test_global_layout_browser.py``) checks
 their geometry at notebook width and their colours in the dark theme.
 
 The notebook is checked in; edit the sources here and rerun

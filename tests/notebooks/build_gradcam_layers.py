@@ -2,7 +2,7 @@
 in about a second; stages at 8x8, 4x4 and 2x2) and on a tiny network whose coarse last stage is all 0
 for the explained class (Grad-CAM's ReLU of negative evidence), so its note must say so in words.
 
-The browser test (``tests/browser/test_gradcam_layers_browser.py``) moves the stage slider, also while
+The browser test (``tests/browser/teaching/test_gradcam_layers_browser.py``) moves the stage slider, also while
 the kernel is busy, and checks both canvases against the arrays the view sent (decoded as the front end
 decodes them), the stage's name and resolution, ``stage`` in Python, the note of the empty stage, the
 chart, and the light and dark theme.

@@ -2,7 +2,7 @@
 picture (blurred baseline; its completeness chart waits for its "compute" button) and on a table
 row with hostile feature and class names.
 
-The browser test (``tests/browser/test_ig_path_browser.py``) moves the alpha slider and checks the
+The browser test (``tests/browser/teaching/test_ig_path_browser.py``) moves the alpha slider and checks the
 canvases against the arrays the views sent (decoded as the front end decodes them), the marker,
 ``alpha`` in Python, the baseline picker, the names as text, the light and dark theme, and the
 exported page (no kernel), where the slider must still scrub.

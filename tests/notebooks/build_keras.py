@@ -1,5 +1,5 @@
 """Writes ``keras.ipynb``: Keras 3 models (torch backend) explained and drawn, for
-``tests/browser/test_keras_browser.py``: a Grad-CAM Heatmap of a channels-last CNN on a digit and
+``tests/browser/models/test_keras_browser.py``: a Grad-CAM Heatmap of a channels-last CNN on a digit and
 the FeatureBars of KernelShap on an MLP of the breast cancer table.
 
 The notebook is checked in; edit the sources here and rerun ``python tests/notebooks/build_keras.py``

@@ -4,7 +4,7 @@ The table is breast cancer with a scaled logistic regression (two feature names 
 are script-injection payloads that must stay text), explained with 2,000 samples and 20 seeds;
 the image is an 8x8 digit upscaled to 24x24 RGB, cut into its pixel blocks by slic, hidden in
 black; the document is a review classified by a bag-of-words logistic regression trained on
-``nbexplain.datasets.load_reviews``. The browser test (``tests/browser/test_lime_neighbourhood_browser.py``)
+``nbexplain.datasets.load_reviews``. The browser test (``tests/browser/teaching/test_lime_neighbourhood_browser.py``)
 checks that the scatter draws at notebook width with its points, that the kernel-width slider
 refits (the R² text and the coefficient bars change), that the image strip draws pixels, the text
 samples, the dark theme, and that no console errors occur.

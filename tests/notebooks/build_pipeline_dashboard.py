@@ -1,6 +1,6 @@
 """Writes ``pipeline_dashboard.ipynb``: a Dashboard on a scikit-learn Pipeline over a DataFrame.
 
-The browser test tests/browser/test_pipeline_dashboard_browser.py opens it in JupyterLab. Edit the
+The browser test tests/browser/dashboard/test_pipeline_dashboard_browser.py opens it in JupyterLab. Edit the
 cell sources here and rerun ``python tests/notebooks/build_pipeline_dashboard.py``; the notebook is
 checked in unexecuted.
 """

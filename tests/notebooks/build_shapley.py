@@ -2,7 +2,7 @@
 the full 10-feature lattice of the diabetes data (1024 coalitions), and KernelSHAP's convergence on
 12 breast-cancer features (above 10: the convergence chart with its error bands and exact values).
 
-The browser test (``tests/browser/test_shapley_browser.py``) checks the lattice's geometry, the
+The browser test (``tests/browser/teaching/test_shapley_browser.py``) checks the lattice's geometry, the
 clicks on a coalition and a feature reaching Python and back, the efficiency waterfall's sum, the
 convergence chart's bands, names as text, and light and dark screenshots.
 

@@ -1,6 +1,6 @@
 """Writes ``transformers.ipynb``: a tiny BERT classifier explained in words, its attention, its Dashboard.
 
-The browser test tests/browser/test_transformers_browser.py opens it in JupyterLab. Edit the cell
+The browser test tests/browser/models/test_transformers_browser.py opens it in JupyterLab. Edit the cell
 sources here and rerun ``python tests/notebooks/build_transformers.py``; the notebook is checked in
 unexecuted.
 """

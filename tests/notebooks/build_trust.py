@@ -3,7 +3,7 @@
 The images come from :func:`nbexplain.metrics.synthetic_images` (the class is decided by one
 planted patch; a small CNN learns it in a few seconds), explained by Saliency, Integrated
 Gradients, an edge detector that ignores the model (it must fail the sanity check) and random
-noise. The browser test (``tests/browser/test_trust_browser.py``) checks that the curves draw at
+noise. The browser test (``tests/browser/views/test_trust_browser.py``) checks that the curves draw at
 notebook width, that the scrubber changes the masked picture's pixels, that a badge appears in
 the CompareView after ``set_badges``, that a slow computation cancels, and the dark theme.
 

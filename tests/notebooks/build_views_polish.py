@@ -1,6 +1,6 @@
 """Writes ``views_polish.ipynb``: the views of the anatomy, feature bars, heatmap and text tokens
 at the notebook's default width, for the layout, theme and empty-map browser tests
-(``tests/browser/test_views_polish_browser.py``).
+(``tests/browser/views/test_views_polish_browser.py``).
 
 The notebook is checked in; edit the sources here and rerun
 ``python tests/notebooks/build_views_polish.py`` so it stays unexecuted and tidy.

@@ -1,5 +1,5 @@
 """Writes ``vision.ipynb``: a small ViT's Grad-CAM (automatic token reshape) and attention rollout over a
-digit, side by side, for ``tests/browser/test_vision_browser.py``.
+digit, side by side, for ``tests/browser/models/test_vision_browser.py``.
 
 The notebook is checked in; edit the sources here and rerun ``python tests/notebooks/build_vision.py``
 so it stays unexecuted and tidy.
