@@ -54,7 +54,7 @@ def _check_order(order: np.ndarray | None, n: int) -> None:
     ):
         raise traitlets.TraitError(
             f"order must list distinct tile indices in 0..{n - 1} (the display order, e.g. np.argsort(-means)); "
-            f"got {order[:8].tolist()}{'...' if len(order) > 8 else ''}"
+            f"got {[int(i) for i in order[:8]]}{'...' if len(order) > 8 else ''}"
         )
 
 
