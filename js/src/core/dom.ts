@@ -152,3 +152,27 @@ export function debounce<A extends unknown[]>(
   };
   return wrapped;
 }
+
+/**
+ * A per-canvas pixel buffer reused across redraws: `pixelsFor(canvas, h, w)` sizes the canvas
+ * and returns its `ImageData`, new only when the size changed (a slider scrubbing frames
+ * allocates nothing).
+ *
+ * @example
+ * const pixelsFor = pixelBuffers();
+ * const img = pixelsFor(canvas, 8, 8); // img.width === 8; the same object on the next call
+ */
+export function pixelBuffers(): (canvas: HTMLCanvasElement, hh: number, ww: number) => ImageData {
+  const pixels = new Map<HTMLCanvasElement, ImageData>();
+  return (canvas, hh, ww) => {
+    if (canvas.width !== ww) canvas.width = ww;
+    if (canvas.height !== hh) canvas.height = hh;
+    let img = pixels.get(canvas);
+    if (!img || img.width !== ww || img.height !== hh) {
+      img = new ImageData(ww, hh);
+      pixels.set(canvas, img);
+    }
+    return img;
+  };
+}
+

@@ -12,7 +12,7 @@
 import { table } from "../../core/colormaps";
 import { createViewBase, safeDraw, sendEvent } from "../../core/common";
 import { decodeArray, decodeBytes, type EncodedArray } from "../../core/codec";
-import { debounce, formatValue, h, labelled, rangeInput, selectInput } from "../../core/dom";
+import { debounce, formatValue, h, labelled, pixelBuffers, rangeInput, selectInput } from "../../core/dom";
 import { buildIGBars, type IGBars } from "./igpathbars";
 import { buildConvergenceChart, buildCurveChart, drawConvergence, drawCurve, moveMarker } from "./igpathcharts";
 import { frameRGBA, frameScales, mergeCurve, nearestIndex, sharedScale } from "./igpathlayout";
@@ -112,18 +112,7 @@ export function renderIGPath(model: Model, el: HTMLElement): () => void {
   let accScale = 1;
   let bars: IGBars | null = null;
   let current = -1;
-  const pixels = new Map<HTMLCanvasElement, ImageData>();
-
-  const imageData = (canvas: HTMLCanvasElement, hh: number, ww: number): ImageData => {
-    if (canvas.width !== ww) canvas.width = ww;
-    if (canvas.height !== hh) canvas.height = hh;
-    let img = pixels.get(canvas);
-    if (!img || img.width !== ww || img.height !== hh) {
-      img = new ImageData(ww, hh);
-      pixels.set(canvas, img);
-    }
-    return img;
-  };
+  const imageData = pixelBuffers();
 
   const paintMap = (tile: Tile, data: Float32Array, g: number, hh: number, ww: number, scale: number, caption: string): void => {
     const img = imageData(tile.canvas, hh, ww);

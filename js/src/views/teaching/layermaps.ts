@@ -11,7 +11,7 @@
 import { table } from "../../core/colormaps";
 import { createViewBase, safeDraw } from "../../core/common";
 import { decodeArray, decodeBytes, type EncodedArray } from "../../core/codec";
-import { debounce, formatValue, h, labelled, rangeInput, selectInput } from "../../core/dom";
+import { debounce, formatValue, h, labelled, pixelBuffers, rangeInput, selectInput } from "../../core/dom";
 import { buildStageChart, drawStageChart, markStage } from "./layermapschart";
 import { allZero, anyNegative, camOffsets, clampStage, METRIC_TEXT, resolutionText, stagePlan } from "./layermapslayout";
 import { buildLegend, updateLegend } from "../../core/legend";
@@ -87,18 +87,7 @@ export function renderLayerMaps(model: Model, el: HTMLElement): () => void {
   let image: ByteImage | null = null;
   let signed = false;
   let current = -1;
-  const pixels = new Map<HTMLCanvasElement, ImageData>();
-
-  const imageData = (canvas: HTMLCanvasElement, hh: number, ww: number): ImageData => {
-    if (canvas.width !== ww) canvas.width = ww;
-    if (canvas.height !== hh) canvas.height = hh;
-    let img = pixels.get(canvas);
-    if (!img || img.width !== ww || img.height !== hh) {
-      img = new ImageData(ww, hh);
-      pixels.set(canvas, img);
-    }
-    return img;
-  };
+  const imageData = pixelBuffers();
 
   /** Show stage `s` (no kernel): both canvases, the texts, the ring on the chart. */
   const showStage = (s: number): void => {
