@@ -366,7 +366,30 @@ def _targets(target: Any, n: int) -> list[Any]:
     return [int(t) for t in arr]
 
 
-class _EmbeddingMethod:
+class _WordsOf:
+    """What the one-method explainers of a :class:`TextExplainer` share: its words, a text or a
+    list of texts, and the what-if's kept words; each defines ``explain_text(text, target)``."""
+
+    te: TextExplainer
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.te.tokenize(text)
+
+    def explain(self, texts: str | Sequence[str], target: Any = None) -> Any:
+        if isinstance(texts, str):
+            return self.explain_text(texts, _targets(target, 1)[0])
+        texts = check_texts(list(texts), "texts")
+        return [self.explain_text(t, tt) for t, tt in zip(texts, _targets(target, len(texts)), strict=True)]
+
+    def explain_tokens(self, words: Sequence[str], target: Any = None) -> Explanation:
+        """Explain the text made of ``words`` (the what-if re-explains the kept words this way)."""
+        return self.explain_text(self.te.detokenize(words), target)
+
+    def explain_text(self, text: str, target: Any = None) -> Explanation:
+        raise NotImplementedError
+
+
+class _EmbeddingMethod(_WordsOf):
     """A gradient method of a :class:`TextExplainer` on its embedding layer, word by word."""
 
     def __init__(self, te: TextExplainer, name: str, *, steps: int | None = None, baseline: str | None = None,
@@ -385,18 +408,6 @@ class _EmbeddingMethod:
     def __repr__(self) -> str:
         return f"{self.name}({self.te!r})"
 
-    def tokenize(self, text: str) -> list[str]:
-        return self.te.tokenize(text)
-
-    def explain(self, texts: str | Sequence[str], target: Any = None) -> Any:
-        if isinstance(texts, str):
-            return self.explain_text(texts, _targets(target, 1)[0])
-        texts = check_texts(list(texts), "texts")
-        return [self.explain_text(t, tt) for t, tt in zip(texts, _targets(target, len(texts)), strict=True)]
-
-    def explain_tokens(self, words: Sequence[str], target: Any = None) -> Explanation:
-        """Explain the text made of ``words`` (the what-if re-explains the kept words this way)."""
-        return self.explain_text(self.te.detokenize(words), target)
 
     def _objective(self, t: int) -> Any:
         """The explained scalar per row of logits: class ``t``'s probability (or its logit)."""
@@ -489,7 +500,7 @@ def _layer_name(model: Any, layer: Any) -> str:
     return layer_name(model, layer) or type(layer).__name__
 
 
-class _LimeWords:
+class _LimeWords(_WordsOf):
     """lime's text explainer on a :class:`TextExplainer`'s words, by position (``bow=False``)."""
 
     def __init__(self, te: TextExplainer, *, num_samples: int = 1000, seed: int | None = None) -> None:
@@ -498,18 +509,6 @@ class _LimeWords:
         self.te = te
         self.lime = LimeText(te.predict_proba, class_names=te.class_names, num_samples=num_samples,
                              seed=te.seed if seed is None else seed, split_expression=te.tokenize, bow=False)
-
-    def tokenize(self, text: str) -> list[str]:
-        return self.te.tokenize(text)
-
-    def explain(self, texts: str | Sequence[str], target: Any = None) -> Any:
-        if isinstance(texts, str):
-            return self.explain_text(texts, _targets(target, 1)[0])
-        texts = check_texts(list(texts), "texts")
-        return [self.explain_text(t, tt) for t, tt in zip(texts, _targets(target, len(texts)), strict=True)]
-
-    def explain_tokens(self, words: Sequence[str], target: Any = None) -> Explanation:
-        return self.explain_text(self.te.detokenize(words), target)
 
     def explain_text(self, text: str, target: Any = None) -> Explanation:
         e = self.lime.explain(text, target=target)[0]
